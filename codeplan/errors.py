@@ -1,0 +1,27 @@
+"""One small error hierarchy: the CLI turns these into clear messages; anything else is a bug."""
+
+from __future__ import annotations
+
+
+class CodePlanError(Exception):
+    """An expected failure with a message meant for the user."""
+
+    exit_code = 1
+
+
+class ConfigError(CodePlanError):
+    """The configuration or the command line asks for something impossible."""
+
+    exit_code = 2
+
+
+class GraphError(CodePlanError):
+    """The dependency graph could not be built or queried as asked."""
+
+
+class BlockNotFoundError(GraphError):
+    """No block matches the name the user gave."""
+
+
+class CacheError(GraphError):
+    """The on-disk analysis cache is unusable (it is rebuilt, never trusted)."""

@@ -1,0 +1,424 @@
+"""Build the dependency graph of a repository, reuse the on-disk cache, update it in place.
+
+A build has three steps: discover and read files; extract per-file facts (cached by
+content hash); resolve each file's references against all facts (cached by content hash
+plus a fingerprint of the interfaces it consulted).  `update_file` redoes the last two for
+one file, and re-resolves other files only when that file's interface changed and they
+consulted it — the result equals a full rebuild.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codeplan.graph.analyzer import LanguageAnalyzer, ResolutionIndex, Resolver
+from codeplan.graph.cache import AnalysisCache
+from codeplan.graph.codegraph import CodeGraph
+from codeplan.graph.files import SkippedFile, discover_files, read_source
+from codeplan.graph.model import (
+    Block,
+    Edge,
+    FileFacts,
+    FileResolution,
+    UnresolvedRef,
+    content_hash,
+)
+from codeplan.graph.registry import default_analyzers
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class GraphOptions:
+    use_cache: bool = True
+    cache_dir: Path | None = None  # default: <root>/.codeplan
+    max_file_bytes: int = 2_000_000
+    exclude: tuple[str, ...] = ()
+    languages: tuple[str, ...] | None = None  # None: every language CodePlan knows
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    root: str
+    files: int
+    files_by_language: dict[str, int]
+    blocks_by_kind: dict[str, int]
+    edges_by_relation: dict[str, int]
+    unresolved: int
+    skipped: tuple[SkippedFile, ...]
+    syntax_errors: tuple[tuple[str, tuple[int, ...]], ...]
+    parsed: int  # files extracted in this run
+    cached: int  # files whose facts came from the cache
+    resolved: int  # files resolved in this run (the rest reused cached resolutions)
+    seconds: float
+
+    @property
+    def blocks(self) -> int:
+        return sum(self.blocks_by_kind.values())
+
+    @property
+    def edges(self) -> int:
+        return sum(self.edges_by_relation.values())
+
+
+@dataclass(frozen=True)
+class UpdateReport:
+    path: str
+    interface_changed: bool
+    reresolved: tuple[str, ...]
+    added_blocks: tuple[str, ...]
+    removed_blocks: tuple[str, ...]
+    stale_edges: int
+    seconds: float
+
+
+@dataclass
+class _StaleEdges:
+    """Edges kept after their target changed, until their own file is re-edited."""
+
+    by_file: dict[str, set[Edge]] = field(default_factory=dict)
+    tombstones: dict[str, Block] = field(default_factory=dict)
+
+    def count(self) -> int:
+        return sum(len(edges) for edges in self.by_file.values())
+
+
+class GraphBuilder:
+    def __init__(
+        self,
+        root: Path | str,
+        options: GraphOptions | None = None,
+        analyzers: Iterable[LanguageAnalyzer] | None = None,
+    ) -> None:
+        self.root = Path(root).resolve()
+        self.options = options or GraphOptions()
+        chosen = list(analyzers) if analyzers is not None else default_analyzers()
+        if self.options.languages is not None:
+            chosen = [a for a in chosen if a.language in self.options.languages]
+        self._by_extension = {ext: a for a in chosen for ext in a.extensions}
+        self._by_language = {a.language: a for a in chosen}
+        self.graph = CodeGraph()
+        self._facts: dict[str, FileFacts] = {}
+        self._resolutions: dict[str, FileResolution] = {}
+        self._dependents: dict[str, set[str]] = {}
+        self._index = ResolutionIndex({})
+        self._resolvers: dict[str, Resolver] = {}
+        self._stale = _StaleEdges()
+        self._build_stats: tuple[list[SkippedFile], int, int, int, float] | None = None
+        self._report: BuildReport | None = None
+
+    @property
+    def report(self) -> BuildReport:
+        """Counts of the current graph (recomputed lazily after updates)."""
+        if self._report is None:
+            if self._build_stats is None:
+                raise RuntimeError("build() has not run")
+            self._report = self._summarise(*self._build_stats)
+        return self._report
+
+    def facts(self, path: str) -> FileFacts | None:
+        return self._facts.get(path)
+
+    # -- full build -----------------------------------------------------------------------
+
+    def build(self, progress: Progress | None = None) -> BuildReport:
+        started = time.perf_counter()
+        selection = discover_files(
+            self.root,
+            self._by_extension,
+            max_bytes=self.options.max_file_bytes,
+            exclude=self.options.exclude,
+        )
+        skipped = list(selection.skipped)
+        sources: dict[str, bytes] = {}
+        for source_file in selection.files:
+            read = read_source(self.root, source_file.path, max_bytes=self.options.max_file_bytes)
+            if isinstance(read, SkippedFile):
+                skipped.append(read)
+            else:
+                sources[source_file.path] = read
+        cache = self._open_cache()
+        try:
+            facts, parsed = self._extract_all(sources, cache, progress)
+            self._facts = facts
+            self._index = ResolutionIndex(facts)
+            self._resolvers = {
+                language: analyzer.resolver(self._index)
+                for language, analyzer in self._by_language.items()
+            }
+            resolved = self._resolve_all(cache)
+        finally:
+            if cache is not None:
+                cache.close()
+        self._assemble()
+        self._build_stats = (
+            skipped,
+            parsed,
+            len(facts) - parsed,
+            resolved,
+            time.perf_counter() - started,
+        )
+        self._report = None
+        return self.report
+
+    def _open_cache(self) -> AnalysisCache | None:
+        if not self.options.use_cache:
+            return None
+        return AnalysisCache(self.options.cache_dir or self.root / ".codeplan")
+
+    def _analyzer_for(self, path: str) -> LanguageAnalyzer | None:
+        suffix = path[path.rfind(".") :] if "." in path else ""
+        return self._by_extension.get(suffix)
+
+    def _extract_all(
+        self, sources: dict[str, bytes], cache: AnalysisCache | None, progress: Progress | None
+    ) -> tuple[dict[str, FileFacts], int]:
+        keys = {}
+        for path, source in sources.items():
+            analyzer = self._analyzer_for(path)
+            if analyzer is not None:
+                keys[path] = (path, content_hash(source), analyzer.version)
+        found = cache.get_many_facts(keys.values()) if cache is not None else {}
+        fresh: list[FileFacts] = []
+        total = len(keys)
+        for done, path in enumerate(sorted(keys), start=1):
+            if path not in found:
+                analyzer = self._analyzer_for(path)
+                assert analyzer is not None
+                found[path] = analyzer.extract(path, sources[path])
+                fresh.append(found[path])
+            if progress is not None:
+                progress(done, total)
+        if cache is not None and fresh:
+            cache.put_facts(fresh)
+        return dict(sorted(found.items())), len(fresh)
+
+    def _resolve_all(self, cache: AnalysisCache | None) -> int:
+        keys = {path: _resolution_key(facts) for path, facts in self._facts.items()}
+        cached = cache.get_resolutions(keys) if cache is not None else {}
+        fresh: list[tuple[str, FileResolution]] = []
+        self._resolutions = {}
+        for path, facts in self._facts.items():
+            hit = cached.get(path)
+            if hit is not None and hit.fingerprint == self._fingerprint(hit.depends_on):
+                self._resolutions[path] = hit
+                continue
+            resolution = self._resolve(facts)
+            self._resolutions[path] = resolution
+            fresh.append((keys[path], resolution))
+        if cache is not None and fresh:
+            cache.put_resolutions(fresh)
+        self._dependents = {}
+        for path, resolution in self._resolutions.items():
+            for key in resolution.depends_on:
+                self._dependents.setdefault(key, set()).add(path)
+        return len(fresh)
+
+    def _resolve(self, facts: FileFacts) -> FileResolution:
+        resolution = self._resolvers[facts.language].resolve(facts)
+        return FileResolution(
+            path=resolution.path,
+            edges=resolution.edges,
+            unresolved=resolution.unresolved,
+            depends_on=resolution.depends_on,
+            fingerprint=self._fingerprint(resolution.depends_on),
+        )
+
+    def _fingerprint(self, keys: Iterable[str]) -> str:
+        digest = hashlib.blake2b(digest_size=16)
+        for key in sorted(keys):
+            digest.update(key.encode())
+            for provider in self._index.providers(key):
+                digest.update(b"\0" + provider.path.encode() + provider.interface_hash.encode())
+            digest.update(b"\n")
+        return digest.hexdigest()
+
+    def _assemble(self) -> None:
+        self.graph = CodeGraph()
+        for facts in self._facts.values():
+            for block in facts.blocks:
+                self.graph.add_block(block)
+        for resolution in self._resolutions.values():
+            self._add_resolution(resolution)
+
+    def _add_resolution(self, resolution: FileResolution) -> None:
+        for edge in resolution.edges:
+            self.graph.add_edge(edge)
+        by_source: dict[str, list[UnresolvedRef]] = {}
+        for ref in resolution.unresolved:
+            by_source.setdefault(ref.source, []).append(ref)
+        for source, refs in by_source.items():
+            self.graph.set_unresolved(source, refs)
+
+    def _remove_resolution(self, resolution: FileResolution) -> None:
+        for edge in resolution.edges:
+            self.graph.remove_edge(edge.source, edge.target, edge.relation)
+        for source in {ref.source for ref in resolution.unresolved}:
+            self.graph.set_unresolved(source, [])
+
+    def _summarise(
+        self, skipped: list[SkippedFile], parsed: int, cached: int, resolved: int, seconds: float
+    ) -> BuildReport:
+        return BuildReport(
+            root=str(self.root),
+            files=len(self._facts),
+            files_by_language=dict(Counter(f.language for f in self._facts.values())),
+            blocks_by_kind=dict(Counter(b.kind.value for b in self.graph.blocks())),
+            edges_by_relation=dict(Counter(e.relation.value for e in self.graph.edges())),
+            unresolved=len(self.graph.unresolved()),
+            skipped=tuple(sorted(skipped, key=lambda s: s.path)),
+            syntax_errors=tuple(
+                (f.path, f.syntax_error_lines)
+                for f in self._facts.values()
+                if f.syntax_error_lines
+            ),
+            parsed=parsed,
+            cached=cached,
+            resolved=resolved,
+            seconds=seconds,
+        )
+
+    # -- incremental update ---------------------------------------------------------------
+
+    def update_file(
+        self, path: str, new_text: str | bytes | None = None, *, keep_stale: bool = False
+    ) -> UpdateReport:
+        """Re-analyse one file after an edit (`new_text`; None reads it from disk, and a
+        missing file is a deletion).  With `keep_stale`, edges that other files had to
+        blocks that changed or vanished are kept, flagged stale, until those files are
+        themselves updated — the CodePlan paper's rule for finding what still needs edits."""
+        started = time.perf_counter()
+        analyzer = self._analyzer_for(path)
+        new_facts = self._facts_for_update(path, new_text, analyzer)
+        old_facts = self._facts.get(path)
+        old_ids = {b.id for b in old_facts.blocks} if old_facts else set()
+        new_ids = {b.id for b in new_facts.blocks} if new_facts else set()
+        interface_changed = (old_facts is None) != (new_facts is None) or (
+            old_facts is not None
+            and new_facts is not None
+            and old_facts.interface_hash != new_facts.interface_hash
+        )
+        provides = frozenset(
+            (old_facts.provides if old_facts else frozenset())
+            | (new_facts.provides if new_facts else frozenset())
+        )
+        affected = {path}
+        if interface_changed:
+            for key in provides:
+                affected |= self._dependents.get(key, set())
+
+        self._drop_stale_of(path)
+        if path in self._resolutions:
+            self._remove_resolution(self._resolutions.pop(path))
+        self._index.replace_file(path, new_facts)
+        for resolver in self._resolvers.values():
+            resolver.invalidate(path, provides if interface_changed else frozenset())
+        if new_facts is None:
+            self._facts.pop(path, None)
+        else:
+            self._facts[path] = new_facts
+        removed_blocks = old_ids - new_ids
+        for block_id in removed_blocks:
+            if keep_stale and old_facts is not None and self.graph.related(block_id, inverse=True):
+                self._stale.tombstones[block_id] = self.graph.block(block_id)
+            else:
+                self.graph.remove_block(block_id)
+        for block in new_facts.blocks if new_facts else ():
+            self._stale.tombstones.pop(block.id, None)
+            self.graph.add_block(block)
+
+        for other in sorted(affected):
+            old_resolution = self._resolutions.pop(other, None)
+            if old_resolution is not None:
+                self._remove_resolution(old_resolution)
+                self._forget_dependencies(other, old_resolution)
+            facts = self._facts.get(other)
+            if facts is None:
+                continue
+            resolution = self._resolve(facts)
+            self._resolutions[other] = resolution
+            for key in resolution.depends_on:
+                self._dependents.setdefault(key, set()).add(other)
+            self._add_resolution(resolution)
+            self._unstale(other, resolution)
+            if keep_stale and other != path and old_resolution is not None:
+                self._keep_stale(other, set(old_resolution.edges) - set(resolution.edges))
+        self._sweep_tombstones()
+        self._report = None
+        return UpdateReport(
+            path=path,
+            interface_changed=interface_changed,
+            reresolved=tuple(sorted(affected)),
+            added_blocks=tuple(sorted(new_ids - old_ids)),
+            removed_blocks=tuple(sorted(removed_blocks)),
+            stale_edges=self._stale.count(),
+            seconds=time.perf_counter() - started,
+        )
+
+    def _facts_for_update(
+        self, path: str, new_text: str | bytes | None, analyzer: LanguageAnalyzer | None
+    ) -> FileFacts | None:
+        if analyzer is None:
+            return None
+        if new_text is None:
+            read = read_source(self.root, path, max_bytes=self.options.max_file_bytes)
+            if isinstance(read, SkippedFile):
+                return None
+            source = read
+        else:
+            source = new_text.encode("utf-8") if isinstance(new_text, str) else new_text
+        return analyzer.extract(path, source)
+
+    def _forget_dependencies(self, path: str, resolution: FileResolution) -> None:
+        for key in resolution.depends_on:
+            dependents = self._dependents.get(key)
+            if dependents is not None:
+                dependents.discard(path)
+                if not dependents:
+                    del self._dependents[key]
+
+    def _keep_stale(self, path: str, lost: set[Edge]) -> None:
+        kept = self._stale.by_file.setdefault(path, set())
+        for edge in lost:
+            for end in (edge.source, edge.target):
+                if end not in self.graph and end in self._stale.tombstones:
+                    self.graph.add_block(self._stale.tombstones[end])
+            stale = Edge(edge.source, edge.target, edge.relation, edge.line, stale=True)
+            kept.add(stale)
+            self.graph.add_edge(stale)
+
+    def _unstale(self, path: str, resolution: FileResolution) -> None:
+        """An edge resolved again is live: it leaves the file's stale set."""
+        kept = self._stale.by_file.get(path)
+        if kept:
+            live = {(e.source, e.target, e.relation) for e in resolution.edges}
+            kept -= {e for e in kept if (e.source, e.target, e.relation) in live}
+
+    def _drop_stale_of(self, path: str) -> None:
+        for edge in self._stale.by_file.pop(path, set()):
+            self.graph.remove_edge(edge.source, edge.target, edge.relation)
+
+    def _sweep_tombstones(self) -> None:
+        for block_id in list(self._stale.tombstones):
+            if not any(r.stale for r in self.graph.related(block_id, inverse=True)):
+                if block_id in self.graph and not self.graph.related(block_id, inverse=True):
+                    self.graph.remove_block(block_id)
+                    del self._stale.tombstones[block_id]
+
+
+def _resolution_key(facts: FileFacts) -> str:
+    return f"{facts.content_hash}|{facts.analyzer_version}"
+
+
+def build_graph(
+    root: Path | str, options: GraphOptions | None = None, progress: Progress | None = None
+) -> GraphBuilder:
+    """Build (or load from cache) the dependency graph of the repository at `root`."""
+    builder = GraphBuilder(root, options)
+    builder.build(progress)
+    return builder

@@ -1,0 +1,240 @@
+"""The queryable dependency graph.  The rest of CodePlan uses this API, never networkx."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import networkx as nx
+
+from codeplan.errors import BlockNotFoundError
+from codeplan.graph.model import Block, BlockKind, Edge, Relation, UnresolvedRef
+
+
+@dataclass(frozen=True)
+class Related:
+    """A neighbour reached through one relation, forward or inverse."""
+
+    block: Block
+    relation: Relation
+    inverse: bool
+    stale: bool
+    line: int
+
+    @property
+    def relation_name(self) -> str:
+        return self.relation.inverse_name if self.inverse else self.relation.value
+
+
+class CodeGraph:
+    """Blocks as nodes, relations as edges (one per source, target and relation)."""
+
+    def __init__(self) -> None:
+        self._g = nx.MultiDiGraph()
+        self._unresolved: dict[str, list[UnresolvedRef]] = {}
+        self._by_path: dict[str, list[str]] = {}
+
+    # -- mutation (used by the builder) -------------------------------------------------
+
+    def add_block(self, block: Block) -> None:
+        if block.id not in self._g:
+            self._by_path.setdefault(block.path, []).append(block.id)
+        self._g.add_node(block.id, block=block)
+
+    def remove_block(self, block_id: str) -> None:
+        block = self.get(block_id)
+        if block is None:
+            return
+        self._g.remove_node(block_id)
+        self._unresolved.pop(block_id, None)
+        ids = self._by_path.get(block.path, [])
+        if block_id in ids:
+            ids.remove(block_id)
+        if not ids:
+            self._by_path.pop(block.path, None)
+
+    def add_edge(self, edge: Edge) -> None:
+        if edge.source not in self._g or edge.target not in self._g:
+            return
+        self._g.add_edge(
+            edge.source, edge.target, key=edge.relation, line=edge.line, stale=edge.stale
+        )
+
+    def remove_edge(self, source: str, target: str, relation: Relation) -> None:
+        if self._g.has_edge(source, target, key=relation):
+            self._g.remove_edge(source, target, key=relation)
+
+    def set_unresolved(self, source: str, refs: list[UnresolvedRef]) -> None:
+        if refs:
+            self._unresolved[source] = refs
+        else:
+            self._unresolved.pop(source, None)
+
+    # -- blocks --------------------------------------------------------------------------
+
+    def __contains__(self, block_id: object) -> bool:
+        return block_id in self._g
+
+    def __len__(self) -> int:
+        return int(self._g.number_of_nodes())
+
+    def get(self, block_id: str) -> Block | None:
+        data = self._g.nodes.get(block_id)
+        return None if data is None else data["block"]  # type: ignore[no-any-return]
+
+    def block(self, block_id: str) -> Block:
+        found = self.get(block_id)
+        if found is None:
+            raise BlockNotFoundError(f"no block {block_id!r} in the graph")
+        return found
+
+    def blocks(self, kind: BlockKind | None = None) -> Iterator[Block]:
+        for _, data in self._g.nodes(data=True):
+            block: Block = data["block"]
+            if kind is None or block.kind is kind:
+                yield block
+
+    def paths(self) -> list[str]:
+        return sorted(self._by_path)
+
+    def blocks_in(self, path: str) -> list[Block]:
+        return sorted(
+            (self.block(i) for i in self._by_path.get(path, [])), key=lambda b: b.start_byte
+        )
+
+    def module_block(self, path: str) -> Block | None:
+        return self.get(path)
+
+    def find(self, name: str) -> list[Block]:
+        """Blocks named by `PATH::QUALNAME`, `QUALNAME`, `module.QUALNAME` or a path."""
+        if name in self._g:
+            return [self.block(name)]
+        if "::" in name:
+            return []
+        matches = [
+            b
+            for b in self.blocks()
+            if b.qualname == name
+            or (b.qualname and f"{b.module}.{b.qualname}" == name)
+            or (not b.qualname and b.module == name)
+        ]
+        if not matches:  # a unique suffix, e.g. "method" or "Class.method"
+            matches = [b for b in self.blocks() if b.qualname.endswith("." + name)]
+        return sorted(matches, key=lambda b: b.id)
+
+    def block_at(self, path: str, line: int) -> Block | None:
+        """The innermost block of `path` containing `line` (for mapping diagnostics)."""
+        best: Block | None = None
+        for block in self.blocks_in(path):
+            if block.start_line <= line <= block.end_line and (
+                best is None or block.end_byte - block.start_byte <= best.end_byte - best.start_byte
+            ):
+                best = block
+        return best
+
+    # -- relations -----------------------------------------------------------------------
+
+    def edges(self, relation: Relation | None = None) -> Iterator[Edge]:
+        for source, target, key, data in self._g.edges(keys=True, data=True):
+            if relation is None or key is relation:
+                yield Edge(source, target, key, data["line"], data["stale"])
+
+    def edge_count(self) -> int:
+        return int(self._g.number_of_edges())
+
+    def related(
+        self,
+        block_id: str,
+        relations: Iterable[Relation] | None = None,
+        *,
+        inverse: bool = False,
+        include_stale: bool = True,
+    ) -> list[Related]:
+        """Neighbours of a block through `relations` (all if None), forward or inverse."""
+        if block_id not in self._g:
+            return []
+        wanted = set(relations) if relations is not None else None
+        view = (
+            self._g.in_edges(block_id, keys=True, data=True)
+            if inverse
+            else self._g.out_edges(block_id, keys=True, data=True)
+        )
+        found = []
+        for source, target, key, data in view:
+            if wanted is not None and key not in wanted:
+                continue
+            if data["stale"] and not include_stale:
+                continue
+            other = source if inverse else target
+            found.append(Related(self.block(other), key, inverse, data["stale"], data["line"]))
+        found.sort(key=lambda r: (r.relation.value, r.block.id))
+        return found
+
+    def _neighbours(self, block_id: str, relation: Relation, *, inverse: bool) -> list[Block]:
+        return [r.block for r in self.related(block_id, (relation,), inverse=inverse)]
+
+    def callers(self, block_id: str) -> list[Block]:
+        return self._neighbours(block_id, Relation.CALLS, inverse=True)
+
+    def callees(self, block_id: str) -> list[Block]:
+        return self._neighbours(block_id, Relation.CALLS, inverse=False)
+
+    def instantiators(self, class_id: str) -> list[Block]:
+        return self._neighbours(class_id, Relation.INSTANTIATES, inverse=True)
+
+    def overriders(self, method_id: str) -> list[Block]:
+        return self._neighbours(method_id, Relation.OVERRIDES, inverse=True)
+
+    def overridden(self, method_id: str) -> list[Block]:
+        return self._neighbours(method_id, Relation.OVERRIDES, inverse=False)
+
+    def subclasses(self, class_id: str) -> list[Block]:
+        return self._neighbours(class_id, Relation.BASE_CLASS_OF, inverse=False)
+
+    def superclasses(self, class_id: str) -> list[Block]:
+        return self._neighbours(class_id, Relation.BASE_CLASS_OF, inverse=True)
+
+    def users_of(self, field_id: str) -> list[Block]:
+        return self._neighbours(field_id, Relation.USES, inverse=True)
+
+    def fields_used(self, block_id: str) -> list[Block]:
+        return self._neighbours(block_id, Relation.USES, inverse=False)
+
+    def importers(self, block_id: str) -> list[Block]:
+        return self._neighbours(block_id, Relation.IMPORTS, inverse=True)
+
+    def constructor(self, class_id: str) -> Block | None:
+        found = self._neighbours(class_id, Relation.CONSTRUCTS, inverse=True)
+        return found[0] if found else None
+
+    def children(self, block_id: str) -> list[Block]:
+        kids = self._neighbours(block_id, Relation.PARENT_OF, inverse=False)
+        return sorted(kids, key=lambda b: b.start_byte)
+
+    def parent(self, block_id: str) -> Block | None:
+        found = self._neighbours(block_id, Relation.PARENT_OF, inverse=True)
+        return found[0] if found else None
+
+    def unresolved(self, block_id: str | None = None) -> list[UnresolvedRef]:
+        if block_id is not None:
+            return list(self._unresolved.get(block_id, []))
+        return [ref for refs in self._unresolved.values() for ref in refs]
+
+    def users_of_external(self, dotted_prefix: str) -> list[Block]:
+        """Blocks referring to an external module or symbol (`requests`, `logging.getLogger`)."""
+        hits = {
+            ref.source
+            for ref in self.unresolved()
+            if ref.name == dotted_prefix or ref.name.startswith(dotted_prefix + ".")
+        }
+        return sorted((self.block(h) for h in hits if h in self._g), key=lambda b: b.id)
+
+    # -- comparison ------------------------------------------------------------------------
+
+    def snapshot(self) -> tuple[frozenset[Block], frozenset[Edge], frozenset[UnresolvedRef]]:
+        """A value that is equal for two graphs with the same blocks, edges and refs."""
+        return (
+            frozenset(self.blocks()),
+            frozenset(self.edges()),
+            frozenset(self.unresolved()),
+        )

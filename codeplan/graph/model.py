@@ -1,0 +1,257 @@
+"""The dependency graph's vocabulary: blocks, relations, edges and per-file analysis facts.
+
+Everything here is frozen and JSON-serialisable, so per-file facts can be cached on disk
+and compared across runs.  Analysis produces these values; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class BlockKind(str, Enum):
+    MODULE = "module"
+    CLASS = "class"
+    FUNCTION = "function"
+    METHOD = "method"
+    FIELD = "field"
+    IMPORT = "import"
+    STATEMENT = "statement"
+
+
+class Relation(str, Enum):
+    """The eight relation pairs of the CodePlan paper.
+
+    An edge `source -R-> target` reads "source R target": `f -Calls-> g` means f calls g;
+    `Base -BaseClassOf-> Derived`; `__init__ -Constructs-> Class`; `user -Imports-> import`
+    and `import -Imports-> imported definition`; `Parent -ParentOf-> child`.  The inverse
+    relation (`CalledBy`, `DerivedClassOf`, ...) is the same edge read backwards.
+    """
+
+    PARENT_OF = "ParentOf"
+    CONSTRUCTS = "Constructs"
+    IMPORTS = "Imports"
+    BASE_CLASS_OF = "BaseClassOf"
+    OVERRIDES = "Overrides"
+    CALLS = "Calls"
+    INSTANTIATES = "Instantiates"
+    USES = "Uses"
+
+    @property
+    def inverse_name(self) -> str:
+        return _INVERSE_NAMES[self]
+
+    @classmethod
+    def parse(cls, name: str) -> tuple[Relation, bool]:
+        """Map a relation name, forward or inverse, to (relation, is_inverse)."""
+        for relation in cls:
+            if name == relation.value:
+                return relation, False
+            if name == relation.inverse_name:
+                return relation, True
+        raise ValueError(f"unknown relation {name!r}")
+
+
+_INVERSE_NAMES = {
+    Relation.PARENT_OF: "ChildOf",
+    Relation.CONSTRUCTS: "ConstructedBy",
+    Relation.IMPORTS: "ImportedBy",
+    Relation.BASE_CLASS_OF: "DerivedClassOf",
+    Relation.OVERRIDES: "OverriddenBy",
+    Relation.CALLS: "CalledBy",
+    Relation.INSTANTIATES: "InstantiatedBy",
+    Relation.USES: "UsedBy",
+}
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def block_id(path: str, qualname: str) -> str:
+    """A block's stable id: `path::qualname`; the module block's id is its path."""
+    return f"{path}::{qualname}" if qualname else path
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A unit of code the planner can edit: module, class, function, field, import, ..."""
+
+    id: str
+    kind: BlockKind
+    language: str
+    path: str
+    module: str
+    qualname: str
+    start_line: int  # 1-based, inclusive
+    end_line: int
+    start_byte: int
+    end_byte: int
+    signature: str
+    content_hash: str
+    parent: str | None = None
+    decorators: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.qualname.rsplit(".", 1)[-1] if self.qualname else self.module
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind.value,
+            "language": self.language,
+            "path": self.path,
+            "module": self.module,
+            "qualname": self.qualname,
+            "start_line": self.start_line,
+            "end_line": self.end_line,
+            "start_byte": self.start_byte,
+            "end_byte": self.end_byte,
+            "signature": self.signature,
+            "content_hash": self.content_hash,
+            "parent": self.parent,
+            "decorators": list(self.decorators),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Block:
+        return cls(
+            id=data["id"],
+            kind=BlockKind(data["kind"]),
+            language=data["language"],
+            path=data["path"],
+            module=data["module"],
+            qualname=data["qualname"],
+            start_line=data["start_line"],
+            end_line=data["end_line"],
+            start_byte=data["start_byte"],
+            end_byte=data["end_byte"],
+            signature=data["signature"],
+            content_hash=data["content_hash"],
+            parent=data["parent"],
+            decorators=tuple(data["decorators"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """A resolved relation.  `stale` marks an edge kept after its target changed or vanished
+    (the source has not been re-edited yet), so propagation can still follow it."""
+
+    source: str
+    target: str
+    relation: Relation
+    line: int = 0  # where the reference occurs (0 for structural relations)
+    stale: bool = False
+
+    def to_json(self) -> list[Any]:
+        return [self.source, self.target, self.relation.value, self.line]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> Edge:
+        return cls(data[0], data[1], Relation(data[2]), data[3])
+
+
+@dataclass(frozen=True, slots=True)
+class UnresolvedRef:
+    """A reference to something the repository does not define (stdlib, third party,
+    dynamic).  `name` is the best dotted name known, e.g. `os.path.join`, `requests.get`."""
+
+    source: str
+    name: str
+    line: int
+    context: str  # "call", "load", "store", "import", "base", "decorator"
+
+    def to_json(self) -> list[Any]:
+        return [self.source, self.name, self.line, self.context]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> UnresolvedRef:
+        return cls(data[0], data[1], data[2], data[3])
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What one file says about itself, independent of every other file.
+
+    `data` is analyzer-specific and JSON-serialisable.  `interface_hash` covers exactly what
+    other files may consult while resolving their own references (definitions, signatures,
+    imports, inferred types) and not what they cannot (positions, bodies' calls): when it is
+    unchanged after an edit, no other file needs re-resolution.  `provides` are the
+    dependency keys under which other files' resolutions record that they consulted this
+    file (module names for Python).
+    """
+
+    path: str
+    language: str
+    analyzer_version: str
+    content_hash: str
+    blocks: tuple[Block, ...]
+    interface_hash: str
+    provides: frozenset[str]
+    syntax_error_lines: tuple[int, ...] = ()
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "language": self.language,
+            "analyzer_version": self.analyzer_version,
+            "content_hash": self.content_hash,
+            "blocks": [b.to_json() for b in self.blocks],
+            "interface_hash": self.interface_hash,
+            "provides": sorted(self.provides),
+            "syntax_error_lines": list(self.syntax_error_lines),
+            "data": self.data,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FileFacts:
+        return cls(
+            path=data["path"],
+            language=data["language"],
+            analyzer_version=data["analyzer_version"],
+            content_hash=data["content_hash"],
+            blocks=tuple(Block.from_json(b) for b in data["blocks"]),
+            interface_hash=data["interface_hash"],
+            provides=frozenset(data["provides"]),
+            syntax_error_lines=tuple(data["syntax_error_lines"]),
+            data=data["data"],
+        )
+
+
+@dataclass(frozen=True)
+class FileResolution:
+    """The edges whose source lies in one file, and what resolving them consulted."""
+
+    path: str
+    edges: tuple[Edge, ...]
+    unresolved: tuple[UnresolvedRef, ...]
+    depends_on: frozenset[str]  # dependency keys (see FileFacts.provides) consulted
+    # the interfaces of what was consulted, when resolved: a cached resolution is reused
+    # only while the same fingerprint is computed from the current files
+    fingerprint: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "edges": [e.to_json() for e in self.edges],
+            "unresolved": [u.to_json() for u in self.unresolved],
+            "depends_on": sorted(self.depends_on),
+            "fingerprint": self.fingerprint,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FileResolution:
+        return cls(
+            path=data["path"],
+            edges=tuple(Edge.from_json(e) for e in data["edges"]),
+            unresolved=tuple(UnresolvedRef.from_json(u) for u in data["unresolved"]),
+            depends_on=frozenset(data["depends_on"]),
+            fingerprint=data.get("fingerprint", ""),
+        )

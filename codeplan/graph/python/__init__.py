@@ -1,0 +1,83 @@
+"""Python, first-class: tree-sitter extraction plus scope- and import-aware resolution."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cached_property
+from typing import Any
+
+import tree_sitter_python
+from tree_sitter import Language, Node, Parser
+
+from codeplan.graph.analyzer import ResolutionIndex
+from codeplan.graph.model import FileFacts, content_hash
+from codeplan.graph.python.extract import PythonExtractor, module_name_for
+from codeplan.graph.python.resolve import KEY_PREFIX, PythonResolver
+
+__all__ = ["PythonAnalyzer", "module_name_for"]
+
+# Bump whenever extraction output changes: cached facts of older versions are ignored.
+_EXTRACTION_VERSION = "python-1"
+
+
+class PythonAnalyzer:
+    language = "python"
+    extensions = (".py",)
+    version = _EXTRACTION_VERSION
+
+    @cached_property
+    def _parser(self) -> Parser:
+        return Parser(Language(tree_sitter_python.language()))
+
+    def extract(self, path: str, source: bytes) -> FileFacts:
+        tree = self._parser.parse(source)
+        module = module_name_for(path)
+        extractor = PythonExtractor(path, source, module)
+        data = extractor.run(tree.root_node)
+        return FileFacts(
+            path=path,
+            language=self.language,
+            analyzer_version=self.version,
+            content_hash=content_hash(source),
+            blocks=tuple(extractor.blocks),
+            interface_hash=_interface_hash(extractor, data),
+            provides=frozenset({KEY_PREFIX + module}),
+            syntax_error_lines=_error_lines(tree.root_node) if tree.root_node.has_error else (),
+            data=data,
+        )
+
+    def resolver(self, index: ResolutionIndex) -> PythonResolver:
+        return PythonResolver(index)
+
+
+def _interface_hash(extractor: PythonExtractor, data: dict[str, Any]) -> str:
+    """Hash what other files' resolution may consult: not positions, not body references,
+    not plain local variables (returns and fields were already expressed without them)."""
+    scopes = {
+        sid: {
+            name: [e for e in entries if not (scope["kind"] == "function" and e[0] == "assign")]
+            for name, entries in scope["bindings"].items()
+        }
+        for sid, scope in data["scopes"].items()
+    }
+    interface = {
+        "blocks": [(b.id, b.kind.value, b.signature, b.decorators) for b in extractor.blocks],
+        "scopes": scopes,
+        "parents": {sid: s["parent"] for sid, s in data["scopes"].items()},
+        **{k: data[k] for k in ("imports", "stars", "classes", "functions", "fields", "all")},
+    }
+    encoded = json.dumps(interface, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.blake2b(encoded, digest_size=16).hexdigest()
+
+
+def _error_lines(root: Node) -> tuple[int, ...]:
+    lines: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            lines.add(node.start_point[0] + 1)
+        elif node.has_error:
+            stack.extend(node.children)
+    return tuple(sorted(lines))

@@ -1,0 +1,143 @@
+"""A tiny, JSON-friendly expression language for Python references and inferred types.
+
+Extraction turns tree-sitter nodes into these lists; resolution evaluates them.  Lists
+(not tuples) because they round-trip through JSON unchanged.
+
+    ["n", name]            a name
+    ["a", expr, attr]      attribute access
+    ["c", expr]            the result of calling expr
+    ["s", class_id]        super() inside a method of class_id
+    ["b", block_id]        a block itself (a class or function object)
+    ["i", expr]            an instance of the class that expr denotes (annotations)
+    ["?"]                  unknown
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tree_sitter import Node
+
+Expr = list[Any]
+UNKNOWN: Expr = ["?"]
+
+_DOTTED = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
+_UNION_WRAPPERS = {"Optional", "Union", "typing.Optional", "typing.Union", "Annotated"}
+_CLASS_WRAPPERS = {"type", "Type", "typing.Type"}
+
+
+def text(node: Node) -> str:
+    return node.text.decode("utf-8", "replace") if node.text is not None else ""
+
+
+def dotted_expr(dotted: str) -> Expr:
+    parts = dotted.split(".")
+    expr: Expr = ["n", parts[0]]
+    for part in parts[1:]:
+        expr = ["a", expr, part]
+    return expr
+
+
+def expr_dotted(expr: Expr) -> str | None:
+    """`a.b.c` for a pure name/attribute chain, else None."""
+    if expr[0] == "n":
+        return str(expr[1])
+    if expr[0] == "a":
+        base = expr_dotted(expr[1])
+        return None if base is None else f"{base}.{expr[2]}"
+    return None
+
+
+def expr_of(node: Node | None, enclosing_class: str | None) -> Expr:
+    """The expression a reference node denotes (only what resolution can use)."""
+    if node is None:
+        return UNKNOWN
+    kind = node.type
+    if kind == "identifier":
+        return ["n", text(node)]
+    if kind == "attribute":
+        obj = node.child_by_field_name("object")
+        attr = node.child_by_field_name("attribute")
+        if attr is None:
+            return UNKNOWN
+        return ["a", expr_of(obj, enclosing_class), text(attr)]
+    if kind == "call":
+        function = node.child_by_field_name("function")
+        if (
+            function is not None
+            and function.type == "identifier"
+            and text(function) == "super"
+            and enclosing_class is not None
+        ):
+            return ["s", enclosing_class]
+        return ["c", expr_of(function, enclosing_class)]
+    if kind in ("parenthesized_expression", "await"):
+        inner = node.named_children
+        return expr_of(inner[0], enclosing_class) if inner else UNKNOWN
+    return UNKNOWN
+
+
+def annotation_types(node: Node | None) -> list[Expr]:
+    """The classes an annotation may denote, as instance expressions (`["i", X]`).
+
+    `Foo`, `mod.Foo`, `"Foo"`, `Optional[Foo]`, `Foo | None`, `Union[A, B]` are understood;
+    containers (`list[Foo]`) say nothing about the value itself and yield nothing.
+    """
+    if node is None:
+        return []
+    kind = node.type
+    if kind == "type":
+        inner = node.named_children
+        return annotation_types(inner[0]) if inner else []
+    if kind in ("identifier", "attribute"):
+        expr = expr_of(node, None)
+        dotted = expr_dotted(expr)
+        if dotted in ("None", "Any", "typing.Any", "object"):
+            return []
+        return [["i", expr]]
+    if kind == "string":
+        return _string_annotation(text(node))
+    if kind == "binary_operator":
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        return annotation_types(left) + annotation_types(right)
+    if kind in ("subscript", "generic_type"):
+        return _subscript_annotation(node)
+    if kind == "none":
+        return []
+    return []
+
+
+def _subscript_annotation(node: Node) -> list[Expr]:
+    if node.type == "generic_type":
+        children = node.named_children
+        if not children:
+            return []
+        wrapper = text(children[0])
+        args = [c for c in children[1:] if c.type == "type_parameter"]
+        arg_nodes = [t for a in args for t in a.named_children]
+    else:
+        value = node.child_by_field_name("value")
+        wrapper = text(value) if value is not None else ""
+        arg_nodes = [c for c in node.children_by_field_name("subscript")]
+    if wrapper in _UNION_WRAPPERS:
+        found: list[Expr] = []
+        for arg in arg_nodes[:1] if wrapper == "Annotated" else arg_nodes:
+            found.extend(annotation_types(arg))
+        return found
+    if wrapper in _CLASS_WRAPPERS and arg_nodes:
+        # type[Foo] is the class itself, not an instance of it
+        return [t[1] for t in annotation_types(arg_nodes[0]) if t[0] == "i"]
+    return []
+
+
+def _string_annotation(literal: str) -> list[Expr]:
+    body = literal.strip().lstrip("rbuRBU").strip("\"'").strip()
+    found: list[Expr] = []
+    for part in re.split(r"\s*\|\s*", body):
+        match = re.fullmatch(r"(?:typing\.)?Optional\[(.+)\]", part)
+        if match:
+            part = match.group(1).strip()
+        if _DOTTED.match(part) and part not in ("None", "Any"):
+            found.append(["i", dotted_expr(part)])
+    return found

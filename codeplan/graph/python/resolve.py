@@ -1,0 +1,613 @@
+"""Python name resolution: scopes, imports, classes and light type inference → edges.
+
+Values are small tuples: ("mod", module), ("blk", block_id) for a class or function
+object, ("inst", class_id), ("super", class_id), ("ext", dotted) for what the repository
+does not define.  Evaluation either emits edges on behalf of one reference (`_Site`) or
+runs silently (inferring a variable's type, a function's return, a class's bases).
+
+Inference results are memoised with the dependency keys they consulted, so a memo hit
+still records the dependency; results computed across a recursion cut are not memoised,
+which keeps the outcome independent of evaluation order (an incremental update must equal
+a full rebuild).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from codeplan.graph.analyzer import ResolutionIndex
+from codeplan.graph.model import (
+    BlockKind,
+    Edge,
+    FileFacts,
+    FileResolution,
+    Relation,
+    UnresolvedRef,
+)
+from codeplan.graph.python.exprs import Expr, expr_dotted
+from codeplan.graph.python.extract import module_name_for
+
+Value = tuple[str, ...]
+_FUNCTION_KINDS = (BlockKind.FUNCTION, BlockKind.METHOD)
+_MAX_VALUES = 6
+KEY_PREFIX = "python:"
+
+
+@dataclass
+class _Site:
+    """Where emitted edges come from: the owner block of one reference."""
+
+    owner: str
+    line: int
+    edges: dict[tuple[str, str, Relation], int] = field(default_factory=dict)
+
+    def emit(self, target: str, relation: Relation, source: str | None = None) -> None:
+        key = (source or self.owner, target, relation)
+        if key not in self.edges or self.edges[key] > self.line:
+            self.edges[key] = self.line
+
+
+class PythonResolver:
+    def __init__(self, index: ResolutionIndex) -> None:
+        self.index = index
+        self._memo: dict[tuple[str, str], tuple[list[Value], frozenset[str]]] = {}
+        self._active: set[tuple[str, str]] = set()
+        self._cuts = 0
+
+    def invalidate(self, path: str, keys: frozenset[str]) -> None:
+        own = (path + "::", path + "\0")
+        self._memo = {
+            key: hit
+            for key, hit in self._memo.items()
+            if key[0] != path and not key[0].startswith(own) and not (keys and hit[1] & keys)
+        }
+
+    # -- entry point ----------------------------------------------------------------------
+
+    def resolve(self, facts: FileFacts) -> FileResolution:
+        data = facts.data
+        edges: dict[tuple[str, str, Relation], int] = {}
+        unresolved: dict[tuple[str, str, str], int] = {}
+        with self.index.tracking() as deps:
+            self.index.consult({KEY_PREFIX + data["module"]})
+            for block in facts.blocks:
+                if block.parent is not None:
+                    edges[(block.parent, block.id, Relation.PARENT_OF)] = 0
+            self._class_edges(facts, edges)
+            self._import_edges(facts, edges, unresolved)
+            for owner, expr, context, line in data["refs"]:
+                site = _Site(owner, line, edges)
+                self._reference(facts.path, owner, expr, context, site, unresolved)
+        return FileResolution(
+            path=facts.path,
+            edges=tuple(
+                Edge(s, t, r, line) for (s, t, r), line in sorted(edges.items(), key=_edge_key)
+            ),
+            unresolved=tuple(
+                UnresolvedRef(s, n, line, c) for (s, n, c), line in sorted(unresolved.items())
+            ),
+            depends_on=frozenset(deps),
+        )
+
+    def _reference(
+        self,
+        path: str,
+        owner: str,
+        expr: Expr,
+        context: str,
+        site: _Site,
+        unresolved: dict[tuple[str, str, str], int],
+    ) -> None:
+        values = self._eval(expr, path, owner, site)
+        if context == "call":
+            for value in values:
+                self._call(value, site)
+            # an inferred external type (`self.session.get()`) is still an external call
+            external = [v[1] for v in values if v[0] in ("ext", "exti")]
+            if not values and expr != ["n", "super"]:
+                external = [expr_dotted(expr) or ""]
+        elif context == "annotation":
+            external = []
+        else:
+            if context == "arg":  # a function passed as a callback will be called
+                for value in values:
+                    if value[0] == "blk" and self._kind(value[1]) in _FUNCTION_KINDS:
+                        site.emit(value[1], Relation.CALLS)
+            external = [v[1] for v in values if v[0] == "ext"]
+        for name in external:
+            if name:
+                key = (owner, name, "load" if context == "arg" else context)
+                unresolved[key] = min(unresolved.get(key, site.line), site.line)
+
+    # -- structural edges -----------------------------------------------------------------
+
+    def _class_edges(self, facts: FileFacts, edges: dict[tuple[str, str, Relation], int]) -> None:
+        for class_id, info in facts.data["classes"].items():
+            init = info["members"].get("__init__")
+            if init is not None and self._kind(init) is BlockKind.METHOD:
+                edges[(init, class_id, Relation.CONSTRUCTS)] = 0
+            mro = self._mro(class_id)
+            for base in self._direct_bases(class_id):
+                edges[(base, class_id, Relation.BASE_CLASS_OF)] = 0
+            for name, member in info["members"].items():
+                if self._kind(member) is not BlockKind.METHOD:
+                    continue
+                for base in mro[1:]:
+                    overridden = self._members(base).get(name)
+                    if overridden is not None:
+                        if self._kind(overridden) is BlockKind.METHOD:
+                            edges[(member, overridden, Relation.OVERRIDES)] = 0
+                        break
+
+    def _import_edges(
+        self,
+        facts: FileFacts,
+        edges: dict[tuple[str, str, Relation], int],
+        unresolved: dict[tuple[str, str, str], int],
+    ) -> None:
+        for import_id, entries in facts.data["imports"].items():
+            block = self.index.block(import_id)
+            line = block.start_line if block is not None else 0
+            for bound, module, level, imported, bind_module in entries:
+                if imported == "*":
+                    base = self._absolute(module, level, facts.path)
+                    found = self._find_module(base, facts.path) if base else None
+                    if found is not None:
+                        edges[(import_id, self._module_path(found), Relation.IMPORTS)] = line
+                    else:
+                        unresolved[(import_id, base or module, "import")] = line
+                    continue
+                targets, external = self._import_targets(facts.path, module, level, imported)
+                for target in targets:
+                    edges[(import_id, target, Relation.IMPORTS)] = line
+                if external:
+                    unresolved[(import_id, external, "import")] = line
+                del bound, bind_module
+
+    def _import_targets(
+        self, path: str, module: str, level: int, imported: str | None
+    ) -> tuple[list[str], str | None]:
+        """Blocks an import entry points at (definition, module, re-exporting import)."""
+        base = self._absolute(module, level, path)
+        if base is None:
+            return [], None
+        if imported is None:
+            found = self._find_module(base, path)
+            return ([self._module_path(found)], None) if found else ([], base)
+        found = self._find_module(base, path)
+        if found is None:
+            return [], f"{base}.{imported}"
+        submodule = self._find_module(f"{found}.{imported}", path)
+        targets: list[str] = []
+        for kind, target, _ in self._module_bindings(found).get(imported, []):
+            if target is not None and kind in ("def", "class", "assign", "import"):
+                targets.append(target)
+                if kind == "import":  # a re-export: link the definition it finally names
+                    targets.extend(
+                        v[1]
+                        for v in self._import_value(self._module_path(found), target, imported)
+                        if v[0] == "blk"
+                    )
+        if not targets and submodule is not None:
+            targets.append(self._module_path(submodule))
+        if not targets:
+            targets = [v[1] for v in self._star_member(found, imported, set()) if v[0] == "blk"]
+        return sorted(set(targets)), None if targets else f"{found}.{imported}"
+
+    # -- modules --------------------------------------------------------------------------
+
+    def _module_facts(self, module: str) -> FileFacts | None:
+        for facts in self.index.lookup(KEY_PREFIX + module):
+            if facts.language == "python" and facts.data["module"] == module:
+                return facts
+        return None
+
+    def _find_module(self, name: str, importer: str) -> str | None:
+        """The repository module an absolute import names, if any.
+
+        Besides the exact name, a script or test outside any package sees the modules of
+        its own folder (Python puts a script's folder on sys.path; so does pytest).
+        """
+        if self._module_facts(name) is not None:
+            return name
+        folder = importer.rsplit("/", 1)[0] if "/" in importer else ""
+        if not folder:
+            return None
+        package = module_name_for(f"{folder}/__init__.py")
+        if self._module_facts(package) is None:
+            prefixed = f"{package}.{name}"
+            if self._module_facts(prefixed) is not None:
+                return prefixed
+        return None
+
+    def _module_path(self, module: str) -> str:
+        facts = self._module_facts(module)
+        return facts.path if facts is not None else module
+
+    def _module_bindings(self, module: str) -> dict[str, list[list[Any]]]:
+        facts = self._module_facts(module)
+        if facts is None:
+            return {}
+        bindings: dict[str, list[list[Any]]] = facts.data["scopes"][facts.path]["bindings"]
+        return bindings
+
+    def _absolute(self, module: str, level: int, importer: str) -> str | None:
+        if level == 0:
+            return module
+        facts = self.index.facts(importer)
+        if facts is None:
+            return None
+        package = facts.data["module"].split(".")
+        if not importer.endswith("__init__.py"):
+            package = package[:-1]
+        if level - 1 > len(package):
+            return None
+        base = package[: len(package) - (level - 1)]
+        return ".".join(base + ([module] if module else []))
+
+    def _module_member(self, module: str, name: str, site: _Site | None) -> list[Value]:
+        facts = self._module_facts(module)
+        if facts is not None:
+            entries = facts.data["scopes"][facts.path]["bindings"].get(name)
+            if entries:
+                return self._binding_values(facts.path, facts.path, name, entries, site)
+            starred = self._star_member(module, name, set())
+            if starred:
+                return starred
+        submodule = self._find_module(f"{module}.{name}", "")
+        if submodule is not None:
+            return [("mod", submodule)]
+        if facts is None:
+            return [("ext", f"{module}.{name}")]
+        return []
+
+    def _star_member(self, module: str, name: str, seen: set[str]) -> list[Value]:
+        facts = self._module_facts(module)
+        if facts is None or module in seen:
+            return []
+        seen.add(module)
+        for _, star_module, level in facts.data["stars"]:
+            base = self._absolute(star_module, level, facts.path)
+            source = self._find_module(base, facts.path) if base else None
+            if source is None:
+                continue
+            exported = self._module_facts(source)
+            if exported is None or not _exports(exported, name):
+                continue
+            entries = exported.data["scopes"][exported.path]["bindings"].get(name)
+            if entries:
+                return self._binding_values(exported.path, exported.path, name, entries, None)
+            deeper = self._star_member(source, name, seen)
+            if deeper:
+                return deeper
+        return []
+
+    # -- names ----------------------------------------------------------------------------
+
+    def _lookup(self, path: str, scope_id: str, name: str, site: _Site | None) -> list[Value]:
+        facts = self.index.facts(path)
+        if facts is None:
+            return []
+        scopes = facts.data["scopes"]
+        current: str | None = scope_id
+        first = True
+        while current is not None:
+            scope = scopes[current]
+            entries = scope["bindings"].get(name) if first or scope["kind"] != "class" else None
+            if entries:
+                kinds = {e[0] for e in entries}
+                if "global" in kinds:
+                    current = path
+                    first = False
+                    continue
+                if "nonlocal" not in kinds:
+                    return self._binding_values(path, current, name, entries, site)
+            current = scope["parent"]
+            first = False
+        starred = self._star_member(facts.data["module"], name, set())
+        return starred or [("ext", name)]
+
+    def _binding_values(
+        self, path: str, scope_id: str, name: str, entries: list[list[Any]], site: _Site | None
+    ) -> list[Value]:
+        values: list[Value] = []
+        for kind, target, exprs in entries:
+            if kind in ("def", "class"):
+                values.append(("blk", target))
+            elif kind == "import":
+                if site is not None:
+                    site.emit(target, Relation.IMPORTS)
+                values.extend(self._import_value(path, target, name))
+            elif kind == "assign" and target is not None:
+                if site is not None:
+                    site.emit(target, Relation.USES)
+                values.extend(_as_inferred(self._field_values(target)))
+            elif kind == "assign" or kind == "param":
+                evaluation_scope = scope_id
+                if kind == "param":
+                    parent = self._scope_parent(path, scope_id)
+                    evaluation_scope = parent or scope_id
+                key = (f"{scope_id}\0{name}", "local")
+                values.extend(
+                    self._memoised(
+                        key, lambda s=evaluation_scope, e=exprs: self._infer_all(e, path, s)
+                    )
+                )
+        return _dedupe(values)
+
+    def _scope_parent(self, path: str, scope_id: str) -> str | None:
+        facts = self.index.facts(path)
+        if facts is None:
+            return None
+        parent: str | None = facts.data["scopes"][scope_id]["parent"]
+        return parent
+
+    def _import_value(self, path: str, import_id: str, name: str) -> list[Value]:
+        facts = self.index.facts(path)
+        if facts is None:
+            return []
+        for bound, module, level, imported, bind_module in facts.data["imports"].get(import_id, []):
+            if bound != name:
+                continue
+            if imported is None:
+                found = self._find_module(module, path)
+                if bind_module == module:
+                    return [("mod", found)] if found else [("ext", module)]
+                if found is not None or self._find_module(bind_module, path) is not None:
+                    return [("mod", self._find_module(bind_module, path) or bind_module)]
+                return [("ext", bind_module)]
+            base = self._absolute(module, level, path)
+            if base is None:
+                return []
+            found = self._find_module(base, path)
+            if found is None:
+                return [("ext", f"{base}.{imported}")]
+            return self._module_member(found, imported, None)
+        return []
+
+    # -- evaluation -----------------------------------------------------------------------
+
+    def _infer_all(self, exprs: list[Expr], path: str, scope_id: str) -> list[Value]:
+        return _dedupe([v for e in exprs for v in self._eval(e, path, scope_id, None)])
+
+    def _eval(self, expr: Expr, path: str, scope_id: str, site: _Site | None) -> list[Value]:
+        head = expr[0]
+        if head == "n":
+            return self._lookup(path, scope_id, expr[1], site)
+        if head == "a":
+            return _dedupe(
+                [
+                    v
+                    for base in self._eval(expr[1], path, scope_id, site)
+                    for v in self._attribute(base, expr[2], site)
+                ]
+            )
+        if head == "c":
+            return _dedupe(
+                [
+                    v
+                    for callee in self._eval(expr[1], path, scope_id, site)
+                    for v in self._call(callee, site)
+                ]
+            )
+        if head == "s":
+            return [("super", expr[1])]
+        if head == "b":
+            return [("blk", expr[1])]
+        if head == "i":
+            return [
+                ("inst", v[1]) if v[0] == "blk" else ("exti", v[1])
+                for v in self._eval(expr[1], path, scope_id, None)
+                if v[0] in ("blk", "ext", "exti") and (v[0] != "blk" or self._is_class(v[1]))
+            ]
+        return []
+
+    def _attribute(self, base: Value, name: str, site: _Site | None) -> list[Value]:
+        kind = base[0]
+        if kind == "mod":
+            return self._module_member(base[1], name, site)
+        if kind in ("ext", "exti"):
+            return [(kind, f"{base[1]}.{name}")]
+        if kind in ("blk", "inst", "super"):
+            if kind == "blk" and not self._is_class(base[1]):
+                return []
+            member = self._class_member(base[1], name, skip_self=kind == "super")
+            if member is None:
+                external = self._external_base(base[1])
+                return [("ext", f"{external}.{name}")] if external else []
+            return self._member_value(member, instance=kind != "blk", site=site)
+        return []
+
+    def _member_value(self, member: str, instance: bool, site: _Site | None) -> list[Value]:
+        kind = self._kind(member)
+        if kind is BlockKind.FIELD:
+            if site is not None:
+                site.emit(member, Relation.USES)
+            return _as_inferred(self._field_values(member))
+        if kind is BlockKind.METHOD and instance and self._function_kind(member) == "property":
+            if site is not None:
+                site.emit(member, Relation.CALLS)
+            return _as_inferred(self._returns(member))
+        return [("blk", member)]
+
+    def _call(self, callee: Value, site: _Site | None) -> list[Value]:
+        kind = callee[0]
+        if kind in ("ext", "exti"):
+            return [("exti", f"{callee[1]}()")]
+        if kind == "blk":
+            target = callee[1]
+            if self._is_class(target):
+                if site is not None:
+                    site.emit(target, Relation.INSTANTIATES)
+                    init = self._class_member(target, "__init__", skip_self=False)
+                    if init is not None and self._kind(init) is BlockKind.METHOD:
+                        site.emit(init, Relation.CALLS)
+                return [("inst", target)]
+            if self._kind(target) in (BlockKind.FUNCTION, BlockKind.METHOD):
+                if site is not None:
+                    site.emit(target, Relation.CALLS)
+                return _as_inferred(self._returns(target))
+        if kind == "inst":
+            call = self._class_member(callee[1], "__call__", skip_self=False)
+            if call is not None:
+                if site is not None:
+                    site.emit(call, Relation.CALLS)
+                return _as_inferred(self._returns(call))
+        return []
+
+    # -- memoised inference ---------------------------------------------------------------
+
+    def _memoised(self, key: tuple[str, str], compute: Any) -> list[Value]:
+        hit = self._memo.get(key)
+        if hit is not None:
+            self.index.consult(hit[1])
+            return hit[0]
+        if key in self._active:
+            self._cuts += 1
+            return []
+        cuts_before = self._cuts
+        self._active.add(key)
+        try:
+            with self.index.tracking() as deps:
+                result: list[Value] = compute()
+        finally:
+            self._active.discard(key)
+        if self._cuts == cuts_before:
+            self._memo[key] = (result, frozenset(deps))
+        return result
+
+    def _returns(self, function_id: str) -> list[Value]:
+        def compute() -> list[Value]:
+            path, info = self._function_info(function_id)
+            if info is None:
+                return []
+            if info["ret_ann"]:
+                outer = self._scope_parent(path, function_id) or path
+                return self._infer_all(info["ret_ann"], path, outer)
+            return self._infer_all(info["returns"], path, function_id)
+
+        return self._memoised((function_id, "returns"), compute)
+
+    def _field_values(self, field_id: str) -> list[Value]:
+        def compute() -> list[Value]:
+            path = field_id.split("::")[0]
+            facts = self._facts_of(path)
+            if facts is None:
+                return []
+            info = facts.data["fields"].get(field_id, {"values": []})
+            return _dedupe([v for sid, e in info["values"] for v in self._eval(e, path, sid, None)])
+
+        return self._memoised((field_id, "field"), compute)
+
+    def _mro(self, class_id: str) -> list[str]:
+        def compute() -> list[Value]:
+            bases = self._direct_bases(class_id)
+            linear = _c3_merge([[class_id]] + [self._mro(b) for b in bases] + [bases])
+            return [("blk", c) for c in linear]
+
+        return [v[1] for v in self._memoised((class_id, "mro"), compute)]
+
+    def _direct_bases(self, class_id: str) -> list[str]:
+        return [v[1] for v in self._base_values(class_id) if v[0] == "blk" and self._is_class(v[1])]
+
+    def _base_values(self, class_id: str) -> list[Value]:
+        def compute() -> list[Value]:
+            path = class_id.split("::")[0]
+            facts = self._facts_of(path)
+            if facts is None:
+                return []
+            info = facts.data["classes"].get(class_id)
+            if info is None:
+                return []
+            return [v for e in info["bases"] for v in self._eval(e, path, info["scope"], None)]
+
+        return self._memoised((class_id, "bases"), compute)
+
+    def _external_base(self, class_id: str) -> str | None:
+        for cls in self._mro(class_id):
+            for value in self._base_values(cls):
+                if value[0] == "ext":
+                    return value[1]
+        return None
+
+    # -- blocks ---------------------------------------------------------------------------
+
+    def _facts_of(self, path: str) -> FileFacts | None:
+        facts = self.index.facts(path)
+        if facts is not None:
+            self.index.consult({KEY_PREFIX + facts.data["module"]})
+        return facts
+
+    def _kind(self, some_block_id: str) -> BlockKind | None:
+        block = self.index.block(some_block_id)
+        return block.kind if block is not None else None
+
+    def _is_class(self, some_block_id: str) -> bool:
+        return self._kind(some_block_id) is BlockKind.CLASS
+
+    def _members(self, class_id: str) -> dict[str, str]:
+        facts = self._facts_of(class_id.split("::")[0])
+        if facts is None:
+            return {}
+        info = facts.data["classes"].get(class_id)
+        return info["members"] if info is not None else {}
+
+    def _class_member(self, class_id: str, name: str, skip_self: bool) -> str | None:
+        for cls in self._mro(class_id)[1 if skip_self else 0 :]:
+            member = self._members(cls).get(name)
+            if member is not None:
+                return member
+        return None
+
+    def _function_info(self, function_id: str) -> tuple[str, dict[str, Any] | None]:
+        path = function_id.split("::")[0]
+        facts = self._facts_of(path)
+        return path, (facts.data["functions"].get(function_id) if facts else None)
+
+    def _function_kind(self, function_id: str) -> str:
+        _, info = self._function_info(function_id)
+        return str(info["kind"]) if info else ""
+
+
+def _as_inferred(values: list[Value]) -> list[Value]:
+    """Values reached through inference: an external one is a type, not a reference."""
+    return [("exti", v[1]) if v[0] == "ext" else v for v in values]
+
+
+def _exports(facts: FileFacts, name: str) -> bool:
+    names = facts.data["all"]
+    return name in names if names is not None else not name.startswith("_")
+
+
+def _dedupe(values: list[Value]) -> list[Value]:
+    seen: list[Value] = []
+    for value in values:
+        if value not in seen:
+            seen.append(value)
+            if len(seen) >= _MAX_VALUES:
+                break
+    return seen
+
+
+def _c3_merge(sequences: list[list[str]]) -> list[str]:
+    """C3 linearisation; on an inconsistent hierarchy, fall back to depth-first order."""
+    pending = [list(s) for s in sequences if s]
+    result: list[str] = []
+    while pending:
+        for sequence in pending:
+            head = sequence[0]
+            if not any(head in other[1:] for other in pending):
+                break
+        else:
+            fallback = [c for s in pending for c in s]
+            return result + [c for i, c in enumerate(fallback) if c not in fallback[:i]]
+        result.append(head)
+        pending = [[c for c in s if c != head] for s in pending]
+        pending = [s for s in pending if s]
+    return result
+
+
+def _edge_key(item: tuple[tuple[str, str, Relation], int]) -> tuple[str, str, str]:
+    (source, target, relation), _ = item
+    return (source, target, relation.value)
