@@ -273,9 +273,7 @@ class GraphBuilder:
             unresolved=len(self.graph.unresolved()),
             skipped=tuple(sorted(skipped, key=lambda s: s.path)),
             syntax_errors=tuple(
-                (f.path, f.syntax_error_lines)
-                for f in self._facts.values()
-                if f.syntax_error_lines
+                (f.path, f.syntax_error_lines) for f in self._facts.values() if f.syntax_error_lines
             ),
             parsed=parsed,
             cached=cached,
@@ -316,8 +314,10 @@ class GraphBuilder:
         if path in self._resolutions:
             self._remove_resolution(self._resolutions.pop(path))
         self._index.replace_file(path, new_facts)
-        for resolver in self._resolvers.values():
-            resolver.invalidate(path, provides if interface_changed else frozenset())
+        if analyzer is not None and analyzer.language in self._resolvers:
+            self._resolvers[analyzer.language].invalidate(
+                path, provides if interface_changed else frozenset()
+            )
         if new_facts is None:
             self._facts.pop(path, None)
         else:
@@ -404,11 +404,11 @@ class GraphBuilder:
             self.graph.remove_edge(edge.source, edge.target, edge.relation)
 
     def _sweep_tombstones(self) -> None:
+        """A vanished block stays only while some not-yet-edited block still points at it."""
         for block_id in list(self._stale.tombstones):
-            if not any(r.stale for r in self.graph.related(block_id, inverse=True)):
-                if block_id in self.graph and not self.graph.related(block_id, inverse=True):
-                    self.graph.remove_block(block_id)
-                    del self._stale.tombstones[block_id]
+            if not self.graph.related(block_id, inverse=True):
+                self.graph.remove_block(block_id)
+                del self._stale.tombstones[block_id]
 
 
 def _resolution_key(facts: FileFacts) -> str:

@@ -80,7 +80,7 @@ class CodeGraph:
 
     def get(self, block_id: str) -> Block | None:
         data = self._g.nodes.get(block_id)
-        return None if data is None else data["block"]  # type: ignore[no-any-return]
+        return None if data is None else data["block"]
 
     def block(self, block_id: str) -> Block:
         found = self.get(block_id)

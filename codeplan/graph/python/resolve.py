@@ -344,6 +344,13 @@ class PythonResolver:
         return parent
 
     def _import_value(self, path: str, import_id: str, name: str) -> list[Value]:
+        # memoised: it also cuts import cycles (`from .a import a` inside a.py)
+        return self._memoised(
+            (f"{import_id}\0{name}", "import"),
+            lambda: self._compute_import_value(path, import_id, name),
+        )
+
+    def _compute_import_value(self, path: str, import_id: str, name: str) -> list[Value]:
         facts = self.index.facts(path)
         if facts is None:
             return []

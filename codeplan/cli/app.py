@@ -1,0 +1,45 @@
+"""The `codeplan` command: one typer app; each command group lives in its own module."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from codeplan import __version__
+from codeplan.cli import graph_cmd
+from codeplan.cli.common import consoles
+
+app = typer.Typer(
+    name="codeplan",
+    help="Repository-level coding agent: dependency graph, impact analysis and planning.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+app.command("graph")(graph_cmd.graph)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"codeplan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Repository-level coding agent: dependency graph, impact analysis and planning."""
+    consoles(ctx)
+
+
+def main() -> None:
+    """The console script `codeplan`."""
+    app(prog_name="codeplan")
