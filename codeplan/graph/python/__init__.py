@@ -55,11 +55,8 @@ def _interface_hash(extractor: PythonExtractor, data: dict[str, Any]) -> str:
     """Hash what other files' resolution may consult: not positions, not body references,
     not plain local variables (returns and fields were already expressed without them)."""
     scopes = {
-        sid: {
-            name: [e for e in entries if not (scope["kind"] == "function" and e[0] == "assign")]
-            for name, entries in scope["bindings"].items()
-        }
-        for sid, scope in data["scopes"].items()
+        sid: scope.interface if scope.kind == "function" else scope.bindings
+        for sid, scope in extractor.scopes.items()
     }
     interface = {
         "blocks": [(b.id, b.kind.value, b.signature, b.decorators) for b in extractor.blocks],

@@ -9,6 +9,9 @@ Extraction turns tree-sitter nodes into these lists; resolution evaluates them. 
     ["s", class_id]        super() inside a method of class_id
     ["b", block_id]        a block itself (a class or function object)
     ["i", expr]            an instance of the class that expr denotes (annotations)
+    ["u", expr, expr]      either value (`a or b`, `a if c else b`)
+    ["el", expr]           a container whose elements are expr (`list[Foo]`)
+    ["it", expr]           an element of the container expr (`for x in expr`, `expr[i]`)
     ["?"]                  unknown
 """
 
@@ -25,6 +28,15 @@ UNKNOWN: Expr = ["?"]
 _DOTTED = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 _UNION_WRAPPERS = {"Optional", "Union", "typing.Optional", "typing.Union", "Annotated"}
 _CLASS_WRAPPERS = {"type", "Type", "typing.Type"}
+_CONTAINERS = {
+    f"{prefix}{name}"
+    for prefix in ("", "typing.", "collections.abc.", "t.")
+    for name in (
+        "list", "List", "set", "Set", "frozenset", "FrozenSet", "tuple", "Tuple",
+        "Sequence", "MutableSequence", "Iterable", "Iterator", "Collection",
+        "AbstractSet", "MutableSet", "Generator", "AsyncIterator", "AsyncIterable", "deque",
+    )
+}
 
 
 def text(node: Node) -> str:
@@ -75,7 +87,29 @@ def expr_of(node: Node | None, enclosing_class: str | None) -> Expr:
     if kind in ("parenthesized_expression", "await"):
         inner = node.named_children
         return expr_of(inner[0], enclosing_class) if inner else UNKNOWN
+    if kind == "named_expression":
+        return expr_of(node.child_by_field_name("value"), enclosing_class)
+    if kind == "boolean_operator":
+        left = expr_of(node.child_by_field_name("left"), enclosing_class)
+        right = expr_of(node.child_by_field_name("right"), enclosing_class)
+        return _either(left, right)
+    if kind == "conditional_expression":
+        branches = node.named_children
+        if len(branches) >= 3:
+            return _either(
+                expr_of(branches[0], enclosing_class), expr_of(branches[2], enclosing_class)
+            )
+    if kind == "subscript":
+        return ["it", expr_of(node.child_by_field_name("value"), enclosing_class)]
     return UNKNOWN
+
+
+def _either(left: Expr, right: Expr) -> Expr:
+    if left == UNKNOWN:
+        return right
+    if right == UNKNOWN:
+        return left
+    return ["u", left, right]
 
 
 def annotation_types(node: Node | None) -> list[Expr]:
@@ -128,6 +162,8 @@ def _subscript_annotation(node: Node) -> list[Expr]:
     if wrapper in _CLASS_WRAPPERS and arg_nodes:
         # type[Foo] is the class itself, not an instance of it
         return [t[1] for t in annotation_types(arg_nodes[0]) if t[0] == "i"]
+    if wrapper in _CONTAINERS and arg_nodes:
+        return [["el", t] for t in annotation_types(arg_nodes[0])]
     return []
 
 

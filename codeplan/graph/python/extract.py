@@ -50,9 +50,14 @@ class _Scope:
     parent: str | None
     class_id: str | None = None  # for a method's scope: its class
     bindings: dict[str, list[list[Any]]] = field(default_factory=dict)
+    interface: list[list[Any]] = field(default_factory=list)
 
     def bind(self, name: str, kind: str, target: str | None, values: list[Expr]) -> None:
-        self.bindings.setdefault(name, []).append([kind, target, values])
+        entry = [kind, target, values]
+        self.bindings.setdefault(name, []).append(entry)
+        if self.kind == "function" and kind != "assign":
+            # what other files may consult in a function scope (plain locals excluded)
+            self.interface.append([name, *entry])
 
     def local_assigned(self) -> set[str]:
         return {
@@ -178,6 +183,14 @@ class PythonExtractor:
                 scope.bind(text(name), kind.split("_")[0], None, [])
         elif kind in ("comment", "pass_statement"):
             return
+        elif kind == "return_statement":
+            values = node.named_children
+            if values and scope.kind == "function":
+                returned = expr_of(values[0], scope.class_id)
+                if returned != UNKNOWN:
+                    self.functions[scope.id]["returns"].append(returned)
+            for child in values:
+                self._visit(child, scope)
         elif kind in ("block", "else_clause", "elif_clause", "finally_clause", "case_clause"):
             for child in node.named_children:
                 self._statement(child, scope, prefix, parent, top_level)
@@ -199,7 +212,8 @@ class PythonExtractor:
         """if/for/while/try/with/match: bind targets, visit expressions, recurse into bodies."""
         kind = node.type
         if kind == "for_statement":
-            self._bind_targets(node.child_by_field_name("left"), scope, [UNKNOWN])
+            iterated = expr_of(node.child_by_field_name("right"), scope.class_id)
+            self._bind_targets(node.child_by_field_name("left"), scope, [["it", iterated]])
         elif kind == "with_statement":
             for item in _descendants_of_type(node, "with_item", stop=("block",)):
                 self._with_item(item, scope)
@@ -332,9 +346,6 @@ class PythonExtractor:
         body = definition.child_by_field_name("body")
         if body is not None:
             self._body(body, function_scope, f"{qualname}.", function_id, top_level=False)
-            info["returns"] = [
-                r for e in _return_expressions(body, function_scope) for r in [e] if r != UNKNOWN
-            ]
         self._finish_function_scope(function_scope, info, first_ref)
 
     def _parameters(
@@ -578,6 +589,10 @@ class PythonExtractor:
         if target is None:
             return
         if target.type == "identifier":
+            if scope.kind == "module" and any(
+                b[1] for b in scope.bindings.get(text(target), ()) if b[0] == "assign"
+            ):
+                return  # a module variable re-bound by a loop: keep its field
             scope.bind(text(target), "assign", None, values)
         elif target.type in (
             "pattern_list",
@@ -645,14 +660,16 @@ class PythonExtractor:
             names = frozenset(_parameter_names(params))
             self._visit(node.child_by_field_name("body"), scope, "load", hidden | names)
         elif kind in _COMPREHENSIONS:
-            names = frozenset(
-                n
-                for clause in node.named_children
-                if clause.type == "for_in_clause"
-                for n in _target_names(clause.child_by_field_name("left"))
-            )
+            # comprehension variables are bound in the enclosing scope: an approximation
+            # (Python gives them their own scope) that lets `[p.name for p in items]` resolve
+            for clause in node.named_children:
+                if clause.type == "for_in_clause":
+                    iterated = expr_of(clause.child_by_field_name("right"), scope.class_id)
+                    self._bind_targets(
+                        clause.child_by_field_name("left"), scope, [["it", iterated]]
+                    )
             for child in node.named_children:
-                self._visit(child, scope, "load", hidden | names)
+                self._visit(child, scope, "load", hidden)
         elif kind == "named_expression":
             name = node.child_by_field_name("name")
             value = node.child_by_field_name("value")
@@ -714,14 +731,6 @@ def _parameter_names(params: Node | None) -> list[str]:
     return names
 
 
-def _target_names(node: Node | None) -> list[str]:
-    if node is None:
-        return []
-    if node.type == "identifier":
-        return [text(node)]
-    return [n for child in node.named_children for n in _target_names(child)]
-
-
 def _method_kind(decorators: tuple[str, ...]) -> str:
     for decorator in decorators:
         base = decorator.split("(")[0]
@@ -770,22 +779,6 @@ def _descendants_of_type(node: Node, kind: str, stop: tuple[str, ...]) -> list[N
     return found
 
 
-def _return_expressions(body: Node, scope: _Scope) -> list[Expr]:
-    """Returned expressions of this function (not of nested functions or classes)."""
-    found: list[Expr] = []
-    stack = [body]
-    while stack:
-        node = stack.pop()
-        for child in node.named_children:
-            if child.type == "return_statement":
-                values = child.named_children
-                if values:
-                    found.append(expr_of(values[0], scope.class_id))
-            elif child.type not in _DEFINITIONS and child.type != "lambda":
-                stack.append(child)
-    return found
-
-
 def _has_typed_value(scope: _Scope, name: str) -> bool:
     """A local whose value points at something resolvable still matters (e.g. `w = make()`
     then `w(...)` is a call of what make returns) — keep references through it."""
@@ -794,31 +787,34 @@ def _has_typed_value(scope: _Scope, name: str) -> bool:
     )
 
 
+def _contains_unknown(expr: Expr) -> bool:
+    return expr == UNKNOWN or any(isinstance(part, list) and _contains_unknown(part) for part in expr)
+
+
 def _substitute_all(exprs: list[Expr], scope: _Scope, local: set[str]) -> list[Expr]:
     found: list[Expr] = []
     for expr in exprs:
         for sub in _substitute(expr, scope, local, depth=0):
+            if _contains_unknown(sub):
+                continue
             if sub not in found and len(found) < _MAX_SUBSTITUTIONS:
                 found.append(sub)
     return found
 
 
 def _substitute(expr: Expr, scope: _Scope, local: set[str], depth: int) -> list[Expr]:
-    """Replace local variables by the expressions assigned to them (bounded)."""
+    """Replace local variables by the expressions assigned to them (bounded).  What cannot
+    be substituted becomes unknown, so the result never depends on the function's body."""
     head = expr[0]
-    if head == "n" and expr[1] in local and any(b[0] == "assign" for b in scope.bindings[expr[1]]):
-        if depth >= 3:
+    if head == "n" and any(b[0] == "assign" for b in scope.bindings.get(expr[1], ())):
+        if expr[1] not in local or depth >= 3:
             return [UNKNOWN]
         values = [v for b in scope.bindings[expr[1]] if b[0] == "assign" for v in b[2]]
         return [s for v in values for s in _substitute(v, scope, local, depth + 1)][
             :_MAX_SUBSTITUTIONS
         ]
-    if head == "a":
-        return [["a", s, expr[2]] for s in _substitute(expr[1], scope, local, depth)]
-    if head == "c":
-        return [["c", s] for s in _substitute(expr[1], scope, local, depth)]
-    if head == "i":
-        return [["i", s] for s in _substitute(expr[1], scope, local, depth)]
+    if head in ("a", "c", "i"):
+        return [[head, s, *expr[2:]] for s in _substitute(expr[1], scope, local, depth)]
     return [expr]
 
 

@@ -251,7 +251,10 @@ class PythonResolver:
         if facts is not None:
             entries = facts.data["scopes"][facts.path]["bindings"].get(name)
             if entries:
-                return self._binding_values(facts.path, facts.path, name, entries, site)
+                values = self._binding_values(facts.path, facts.path, name, entries, site)
+                if values:
+                    return values
+                # e.g. a package's __init__ importing its own submodule: fall through
             starred = self._star_member(module, name, set())
             if starred:
                 return starred
@@ -398,6 +401,18 @@ class PythonResolver:
                     for v in self._call(callee, site)
                 ]
             )
+        if head == "u":
+            return _dedupe(
+                self._eval(expr[1], path, scope_id, site) + self._eval(expr[2], path, scope_id, site)
+            )
+        if head == "el":
+            return [
+                ("elem", v[1]) for v in self._eval(expr[1], path, scope_id, None) if v[0] == "inst"
+            ]
+        if head == "it":
+            return [
+                ("inst", v[1]) for v in self._eval(expr[1], path, scope_id, site) if v[0] == "elem"
+            ]
         if head == "s":
             return [("super", expr[1])]
         if head == "b":
@@ -423,7 +438,10 @@ class PythonResolver:
             if member is None:
                 external = self._external_base(base[1])
                 return [("ext", f"{external}.{name}")] if external else []
-            return self._member_value(member, instance=kind != "blk", site=site)
+            values = self._member_value(member, instance=kind != "blk", site=site)
+            if kind == "blk" and self._kind(member) is BlockKind.FIELD and self._is_enum(base[1]):
+                return [("inst", base[1])]  # an Enum's members are instances of the Enum
+            return values
         return []
 
     def _member_value(self, member: str, instance: bool, site: _Site | None) -> list[Value]:
@@ -530,6 +548,10 @@ class PythonResolver:
             return [v for e in info["bases"] for v in self._eval(e, path, info["scope"], None)]
 
         return self._memoised((class_id, "bases"), compute)
+
+    def _is_enum(self, class_id: str) -> bool:
+        external = self._external_base(class_id)
+        return external is not None and external.startswith("enum.")
 
     def _external_base(self, class_id: str) -> str | None:
         for cls in self._mro(class_id):

@@ -1,0 +1,3 @@
+from . import archive, checksum
+
+__all__ = ["archive", "checksum"]

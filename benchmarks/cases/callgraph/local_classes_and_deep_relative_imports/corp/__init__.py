@@ -1,0 +1,3 @@
+from . import audit
+
+__all__ = ["audit"]

@@ -1,0 +1,2 @@
+def record(event: str) -> str:
+    return f"audit:{event}"

@@ -1,0 +1,5 @@
+import corp
+
+
+def headcount_changed() -> str:
+    return corp.audit.record("headcount")

@@ -1,0 +1,3 @@
+from app.plugins import discover
+
+PLUGINS = discover()

@@ -1,0 +1,5 @@
+from ui.widgets import Button, Widget
+
+
+def page() -> str:
+    return Widget("hello").html() + Button("OK").html()

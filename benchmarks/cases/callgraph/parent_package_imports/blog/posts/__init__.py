@@ -1,0 +1,3 @@
+from .post import Post
+
+__all__ = ["Post"]

@@ -1,0 +1,4 @@
+from .loop import run as start
+from .loop import stop
+
+__all__ = ["start", "stop"]

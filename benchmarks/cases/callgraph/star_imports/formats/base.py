@@ -1,0 +1,2 @@
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;")

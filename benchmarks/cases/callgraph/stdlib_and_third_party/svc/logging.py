@@ -1,0 +1,8 @@
+import logging
+
+
+def getLogger(name: str) -> logging.Logger:
+    logger = logging.getLogger(f"svc.{name}")
+    if not logger.handlers:
+        logger.addHandler(logging.StreamHandler())
+    return logger

@@ -1,0 +1,2 @@
+def registry_name() -> str:
+    return "default"
