@@ -44,7 +44,8 @@ class OutputFormat(str, Enum):
 def graph(
     ctx: typer.Context,
     path: Annotated[
-        Path, typer.Argument(help="The repository, or a folder inside one, to analyse.")
+        Path,
+        typer.Argument(metavar="PATH", help="The repository, or a folder inside one, to analyse."),
     ] = Path("."),
     output_format: Annotated[
         OutputFormat,
@@ -72,7 +73,8 @@ def graph(
     ] = None,
 ) -> None:
     """Build the dependency graph of PATH and summarise it, export it, or show one block."""
-    out, err = consoles(ctx).out, consoles(ctx).err
+    streams = consoles(ctx)
+    out, err = streams.out, streams.err
     with reported_errors(err):
         root = _repository_root(path)
         _check_format(output_format, output, block)

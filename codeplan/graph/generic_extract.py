@@ -31,7 +31,9 @@ _DEFINITION_KINDS = {
     "field": BlockKind.FIELD,
 }
 _REFERENCE_KINDS = ("call", "new", "extends", "implements", "field", "identifier")
-_SIGNATURE_LIMIT = 400  # a field initialised with a huge literal must not bloat the facts
+_SIGNATURE_LIMIT = 400
+_MAX_ERROR_WIDTH = 20_000
+_MAX_RECEIVER_BYTES = 200  # a field initialised with a huge literal must not bloat the facts
 _DOTTED_NAME = re.compile(r"[\w$#]+(?:\.[\w$#]+)*")
 
 
@@ -145,9 +147,21 @@ def extract_facts(
 ) -> FileFacts:
     root = Parser(queries.language).parse(source).root_node
     module = module_name(path)
-    entries, name_nodes, default_nodes, default_names = _definitions(queries.blocks, root, source)
-    import_entries, package = _imports(queries.imports, root, source)
-    entries.update(import_entries)
+    error_lines, widest_error = _syntax_errors(root)
+    # Tree-sitter's query cursor is quadratic in an ERROR node's width (a file of 100k
+    # stray brackets takes minutes): such a file keeps only its module block.
+    readable = widest_error <= _MAX_ERROR_WIDTH
+    entries: dict[Node, _Entry] = {}
+    name_nodes: set[tuple[int, int]] = set()
+    default_nodes: list[Node] = []
+    default_names: set[str] = set()
+    package = ""
+    if readable:
+        entries, name_nodes, default_nodes, default_names = _definitions(
+            queries.blocks, root, source
+        )
+        import_entries, package = _imports(queries.imports, root, source)
+        entries.update(import_entries)
     ordered = sorted(entries.values(), key=lambda e: (e.node.start_byte, -e.node.end_byte))
     blocks = _blocks(language, path, module, source, root, ordered)
     by_node = {entry.node: block for entry, block in zip(ordered, blocks[1:], strict=True)}
@@ -177,7 +191,7 @@ def extract_facts(
         name for entry in ordered if entry.kind is BlockKind.FIELD for name in entry.names
     }
     references, bindings = _references(
-        queries.references,
+        queries.references if readable else None,
         root,
         source,
         _OwnerFinder(blocks),
@@ -221,7 +235,7 @@ def extract_facts(
         blocks=tuple(blocks),
         interface_hash=_interface_hash(blocks, data),
         provides=frozenset(provides),
-        syntax_error_lines=_syntax_error_lines(root),
+        syntax_error_lines=error_lines,
         data=data,
     )
 
@@ -391,7 +405,7 @@ class _OwnerFinder:
 
 
 def _references(
-    query: Query,
+    query: Query | None,
     root: Node,
     source: bytes,
     owners: _OwnerFinder,
@@ -401,7 +415,7 @@ def _references(
 ) -> tuple[list[Reference], list[Binding]]:
     references: dict[Reference, tuple[int, int]] = {}  # an ordered set, with name ranges
     bindings: dict[tuple[str, str], str | None] = {}
-    for captures in _matches(query, root):
+    for captures in _matches(query, root) if query is not None else ():
         if captures.get("binding.name"):
             node = captures["binding.name"][0]
             owner = owners.owner(node.start_byte, node.end_byte)
@@ -426,8 +440,11 @@ def _references(
             continue
         receiver: str | None = None
         if captures.get("reference.receiver"):
-            text = "".join(_text(source, captures["reference.receiver"][0]).split())
-            receiver = text if _DOTTED_NAME.fullmatch(text) else ""
+            receiver_node = captures["reference.receiver"][0]
+            receiver = ""  # a complex expression; long ones are not even read (a.a.a...)
+            if receiver_node.end_byte - receiver_node.start_byte <= _MAX_RECEIVER_BYTES:
+                text = "".join(_text(source, receiver_node).split())
+                receiver = text if _DOTTED_NAME.fullmatch(text) else ""
         arguments = captures.get("reference.arguments")
         arity = _count(arguments[0]) if arguments else None
         line = node.start_point.row + 1
@@ -452,14 +469,17 @@ def _interface_hash(blocks: list[Block], data: Mapping[str, Any]) -> str:
     return content_hash(json.dumps(shape, sort_keys=True).encode())
 
 
-def _syntax_error_lines(root: Node) -> tuple[int, ...]:
+def _syntax_errors(root: Node) -> tuple[tuple[int, ...], int]:
+    """Lines of ERROR and MISSING nodes, and the most children any ERROR node has."""
     if not root.has_error:
-        return ()
+        return (), 0
     lines: set[int] = set()
+    widest = 0
     pending = [root]
     while pending:  # iterative: deeply nested input must not exhaust the Python stack
         node = pending.pop()
         if node.is_error or node.is_missing:
             lines.add(node.start_point.row + 1)
+            widest = max(widest, node.child_count)
         pending.extend(c for c in node.children if c.has_error or c.is_missing)
-    return tuple(sorted(lines))
+    return tuple(sorted(lines)), widest

@@ -585,7 +585,9 @@ class GenericResolver:
         elif ref.kind == "call" and ref.receiver is None and ref.name in ("super", "this"):
             # `super(...)` / `this(...)` in a constructor: a sibling or base constructor.
             cls = view.enclosing_class(ref.owner)
-            classes = [] if cls is None else [cls] if ref.name == "this" else self._direct_bases(cls)
+            classes = (
+                [] if cls is None else [cls] if ref.name == "this" else self._direct_bases(cls)
+            )
             constructors = [
                 c
                 for target in classes

@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class BlockKind(str, Enum):
@@ -138,10 +138,12 @@ class Block:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
+class Edge(NamedTuple):
     """A resolved relation.  `stale` marks an edge kept after its target changed or vanished
-    (the source has not been re-edited yet), so propagation can still follow it."""
+    (the source has not been re-edited yet), so propagation can still follow it.
+
+    A NamedTuple rather than a frozen dataclass: large repositories have hundreds of
+    thousands of edges, and tuple construction is an order of magnitude cheaper."""
 
     source: str
     target: str
@@ -157,8 +159,7 @@ class Edge:
         return cls(data[0], data[1], Relation(data[2]), data[3])
 
 
-@dataclass(frozen=True, slots=True)
-class UnresolvedRef:
+class UnresolvedRef(NamedTuple):
     """A reference to something the repository does not define (stdlib, third party,
     dynamic).  `name` is the best dotted name known, e.g. `os.path.join`, `requests.get`."""
 

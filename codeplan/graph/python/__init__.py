@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
+import threading
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
@@ -18,7 +21,9 @@ from codeplan.graph.python.resolve import KEY_PREFIX, PythonResolver
 __all__ = ["PythonAnalyzer", "module_name_for"]
 
 # Bump whenever extraction output changes: cached facts of older versions are ignored.
-_EXTRACTION_VERSION = "python-1"
+_EXTRACTION_VERSION = "python-2"
+_DEEP_STACK_BYTES = 512 * 1024 * 1024
+_DEEP_RECURSION_LIMIT = 1_000_000
 
 
 class PythonAnalyzer:
@@ -34,7 +39,13 @@ class PythonAnalyzer:
         tree = self._parser.parse(source)
         module = module_name_for(path)
         extractor = PythonExtractor(path, source, module)
-        data = extractor.run(tree.root_node)
+        try:
+            data = extractor.run(tree.root_node)
+        except RecursionError:
+            # generated code nests deeper than Python's stack allows: walk it again on a
+            # thread with a bigger stack rather than losing the file
+            extractor = PythonExtractor(path, source, module)
+            data = _run_with_deep_stack(lambda: extractor.run(tree.root_node))
         return FileFacts(
             path=path,
             language=self.language,
@@ -66,6 +77,31 @@ def _interface_hash(extractor: PythonExtractor, data: dict[str, Any]) -> str:
     }
     encoded = json.dumps(interface, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.blake2b(encoded, digest_size=16).hexdigest()
+
+
+def _run_with_deep_stack(work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    results: list[dict[str, Any]] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            results.append(work())
+        except BaseException as error:  # re-raised in the calling thread
+            errors.append(error)
+
+    previous_limit = sys.getrecursionlimit()
+    previous_stack = threading.stack_size(_DEEP_STACK_BYTES)
+    sys.setrecursionlimit(_DEEP_RECURSION_LIMIT)
+    try:
+        worker = threading.Thread(target=target, name="codeplan-deep-extract")
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(previous_stack)
+        sys.setrecursionlimit(previous_limit)
+    if errors:
+        raise errors[0]
+    return results[0]
 
 
 def _error_lines(root: Node) -> tuple[int, ...]:

@@ -61,9 +61,12 @@ def expr_dotted(expr: Expr) -> str | None:
     return None
 
 
-def expr_of(node: Node | None, enclosing_class: str | None) -> Expr:
+_MAX_DEPTH = 64  # deeper chains (generated code) are not worth resolving
+
+
+def expr_of(node: Node | None, enclosing_class: str | None, depth: int = 0) -> Expr:
     """The expression a reference node denotes (only what resolution can use)."""
-    if node is None:
+    if node is None or depth > _MAX_DEPTH:
         return UNKNOWN
     kind = node.type
     if kind == "identifier":
@@ -73,7 +76,7 @@ def expr_of(node: Node | None, enclosing_class: str | None) -> Expr:
         attr = node.child_by_field_name("attribute")
         if attr is None:
             return UNKNOWN
-        return ["a", expr_of(obj, enclosing_class), text(attr)]
+        return ["a", expr_of(obj, enclosing_class, depth + 1), text(attr)]
     if kind == "call":
         function = node.child_by_field_name("function")
         if (
@@ -83,24 +86,24 @@ def expr_of(node: Node | None, enclosing_class: str | None) -> Expr:
             and enclosing_class is not None
         ):
             return ["s", enclosing_class]
-        return ["c", expr_of(function, enclosing_class)]
+        return ["c", expr_of(function, enclosing_class, depth + 1)]
     if kind in ("parenthesized_expression", "await"):
         inner = node.named_children
-        return expr_of(inner[0], enclosing_class) if inner else UNKNOWN
+        return expr_of(inner[0], enclosing_class, depth + 1) if inner else UNKNOWN
     if kind == "named_expression":
-        return expr_of(node.child_by_field_name("value"), enclosing_class)
+        return expr_of(node.child_by_field_name("value"), enclosing_class, depth + 1)
     if kind == "boolean_operator":
-        left = expr_of(node.child_by_field_name("left"), enclosing_class)
-        right = expr_of(node.child_by_field_name("right"), enclosing_class)
+        left = expr_of(node.child_by_field_name("left"), enclosing_class, depth + 1)
+        right = expr_of(node.child_by_field_name("right"), enclosing_class, depth + 1)
         return _either(left, right)
     if kind == "conditional_expression":
         branches = node.named_children
         if len(branches) >= 3:
             return _either(
-                expr_of(branches[0], enclosing_class), expr_of(branches[2], enclosing_class)
+                expr_of(branches[0], enclosing_class, depth + 1), expr_of(branches[2], enclosing_class, depth + 1)
             )
     if kind == "subscript":
-        return ["it", expr_of(node.child_by_field_name("value"), enclosing_class)]
+        return ["it", expr_of(node.child_by_field_name("value"), enclosing_class, depth + 1)]
     return UNKNOWN
 
 

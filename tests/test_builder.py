@@ -1,0 +1,144 @@
+"""The graph builder end to end: discovery, odd input, the on-disk cache, concurrency."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from codeplan.graph import BlockKind, GraphOptions, build_graph
+
+APP = "from lib import helper\n\n\ndef run():\n    return helper(1)\n"
+LIB = "def helper(x):\n    return x\n\n\ndef unused():\n    pass\n"
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@e", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+def _project(root: Path) -> Path:
+    (root / "app.py").write_text(APP)
+    (root / "lib.py").write_text(LIB)
+    return root
+
+
+def test_warm_build_reuses_facts_and_resolutions(tmp_path: Path) -> None:
+    _project(tmp_path)
+    cold = build_graph(tmp_path)
+    warm = build_graph(tmp_path)
+    assert (cold.report.parsed, cold.report.resolved) == (2, 2)
+    assert (warm.report.parsed, warm.report.cached, warm.report.resolved) == (0, 2, 0)
+    assert warm.graph.snapshot() == cold.graph.snapshot()
+
+
+def test_body_edit_on_disk_reparses_one_file_and_keeps_dependents(tmp_path: Path) -> None:
+    _project(tmp_path)
+    build_graph(tmp_path)
+    (tmp_path / "lib.py").write_text(LIB.replace("    return x", "    print(x)\n    return x"))
+    warm = build_graph(tmp_path)
+    assert (warm.report.parsed, warm.report.resolved) == (1, 1)
+    assert [b.id for b in warm.graph.callers("lib.py::helper")] == ["app.py::run"]
+
+
+def test_signature_edit_on_disk_re_resolves_dependents(tmp_path: Path) -> None:
+    _project(tmp_path)
+    build_graph(tmp_path)
+    (tmp_path / "lib.py").write_text(LIB.replace("def helper(x)", "def assist(x)"))
+    warm = build_graph(tmp_path)
+    assert (warm.report.parsed, warm.report.resolved) == (1, 2)
+    assert warm.graph.get("lib.py::helper") is None
+    assert ("app.py::run", "helper") in {(r.source, r.name) for r in warm.graph.unresolved()}
+
+
+def test_odd_files_are_skipped_or_recovered_and_counted(tmp_path: Path) -> None:
+    _project(tmp_path)
+    (tmp_path / "binary.py").write_bytes(b"\x00\x01\x02def f(): pass\n")
+    (tmp_path / "latin.py").write_bytes("x = 'caf\xe9'\n".encode("latin-1"))
+    (tmp_path / "huge.py").write_text("x = 1\n" * 50_000)
+    (tmp_path / "empty.py").write_text("")
+    (tmp_path / "broken.py").write_text("def ok():\n    return 1\n\ndef bad(:\n    pass\n")
+    builder = build_graph(tmp_path, GraphOptions(use_cache=False, max_file_bytes=100_000))
+    report = builder.report
+    assert {(s.path, s.reason) for s in report.skipped} == {
+        ("binary.py", "binary"),
+        ("latin.py", "non-utf8"),
+        ("huge.py", "too-large"),
+    }
+    assert [path for path, _ in report.syntax_errors] == ["broken.py"]
+    assert builder.graph.get("broken.py::ok") is not None  # what tree-sitter recovers
+    assert builder.graph.get("empty.py") is not None
+
+
+def test_deeply_nested_code_does_not_crash(tmp_path: Path) -> None:
+    _project(tmp_path)
+    (tmp_path / "deep.py").write_text(
+        "def f():\n    return " + " + ".join(["x"] * 20_000) + "\n\n\ndef g():\n    f()\n"
+    )
+    builder = build_graph(tmp_path, GraphOptions(use_cache=False))
+    assert builder.graph.get("deep.py::g") is not None
+    assert [b.id for b in builder.graph.callers("lib.py::helper")] == ["app.py::run"]
+
+
+def test_git_repository_lists_tracked_and_untracked_files_but_not_ignored(tmp_path: Path) -> None:
+    _project(tmp_path)
+    _git(tmp_path, "init", "-q")
+    (tmp_path / ".gitignore").write_text("generated.py\n")
+    (tmp_path / "generated.py").write_text("def g(): pass\n")
+    (tmp_path / ".venv" / "lib").mkdir(parents=True)
+    (tmp_path / ".venv" / "pyvenv.cfg").write_text("home = /usr\n")
+    (tmp_path / ".venv" / "lib" / "site.py").write_text("def s(): pass\n")
+    _git(tmp_path, "add", "app.py")
+    builder = build_graph(tmp_path, GraphOptions(use_cache=False))
+    assert builder.graph.paths() == ["app.py", "lib.py"]
+
+
+def test_corrupt_cache_is_rebuilt(tmp_path: Path) -> None:
+    _project(tmp_path)
+    build_graph(tmp_path)
+    cache_file = tmp_path / ".codeplan" / "graph-cache.sqlite3"
+    assert cache_file.exists()
+    cache_file.write_bytes(b"this is not a database" * 100)
+    builder = build_graph(tmp_path)
+    assert builder.report.parsed == 2
+    assert [b.id for b in builder.graph.callers("lib.py::helper")] == ["app.py::run"]
+    assert build_graph(tmp_path).report.parsed == 0
+
+
+def test_two_concurrent_builds_share_the_cache(tmp_path: Path) -> None:
+    for index in range(40):
+        (tmp_path / f"mod{index}.py").write_text(
+            f"from mod{(index + 1) % 40} import f{(index + 1) % 40}\n\n\n"
+            f"def f{index}():\n    return f{(index + 1) % 40}()\n"
+        )
+    script = (
+        "import sys\n"
+        "from codeplan.graph import build_graph\n"
+        "builder = build_graph(sys.argv[1])\n"
+        "print(builder.report.edges)\n"
+    )
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert outputs[0][0] == outputs[1][0]
+    assert build_graph(tmp_path).report.parsed == 0
+
+
+def test_module_level_calls_have_the_module_as_source(tmp_path: Path) -> None:
+    _project(tmp_path)
+    (tmp_path / "script.py").write_text("from lib import helper\n\nhelper(2)\n")
+    builder = build_graph(tmp_path, GraphOptions(use_cache=False))
+    assert {b.id for b in builder.graph.callers("lib.py::helper")} == {"app.py::run", "script.py"}
+    statements = [b for b in builder.graph.blocks(BlockKind.STATEMENT) if b.path == "script.py"]
+    assert [s.start_line for s in statements] == [3]
