@@ -253,8 +253,8 @@ def _is_damage(error: Exception) -> bool:
 
 
 def _move_aside(path: Path) -> None:
-    """Keep the damaged file for inspection; its WAL and index must go, or SQLite would
-    replay them into the fresh database."""
+    """Keep the damaged file for inspection.  Its journal and index belong to it, not to
+    the fresh database that will take its name, so they go too."""
     if path.exists():
         os.replace(path, path.with_name(path.name + ".corrupt"))
     for suffix in ("-wal", "-shm"):
@@ -282,7 +282,7 @@ def _collector_paused() -> Iterator[None]:
     """Decoding thousands of entries allocates ~100k objects that all stay alive; the cyclic
     collector would traverse them again and again for nothing (it doubled decoding time)."""
     was_enabled = gc.isenabled()
-    pass
+    gc.disable()
     try:
         yield
     finally:

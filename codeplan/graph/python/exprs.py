@@ -32,9 +32,25 @@ _CONTAINERS = {
     f"{prefix}{name}"
     for prefix in ("", "typing.", "collections.abc.", "t.")
     for name in (
-        "list", "List", "set", "Set", "frozenset", "FrozenSet", "tuple", "Tuple",
-        "Sequence", "MutableSequence", "Iterable", "Iterator", "Collection",
-        "AbstractSet", "MutableSet", "Generator", "AsyncIterator", "AsyncIterable", "deque",
+        "list",
+        "List",
+        "set",
+        "Set",
+        "frozenset",
+        "FrozenSet",
+        "tuple",
+        "Tuple",
+        "Sequence",
+        "MutableSequence",
+        "Iterable",
+        "Iterator",
+        "Collection",
+        "AbstractSet",
+        "MutableSet",
+        "Generator",
+        "AsyncIterator",
+        "AsyncIterable",
+        "deque",
     )
 }
 
@@ -100,7 +116,8 @@ def expr_of(node: Node | None, enclosing_class: str | None, depth: int = 0) -> E
         branches = node.named_children
         if len(branches) >= 3:
             return _either(
-                expr_of(branches[0], enclosing_class, depth + 1), expr_of(branches[2], enclosing_class, depth + 1)
+                expr_of(branches[0], enclosing_class, depth + 1),
+                expr_of(branches[2], enclosing_class, depth + 1),
             )
     if kind == "subscript":
         return ["it", expr_of(node.child_by_field_name("value"), enclosing_class, depth + 1)]

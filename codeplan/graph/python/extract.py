@@ -17,7 +17,6 @@ param, global, nonlocal.  A scope id is its block's id; the module scope's id is
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from tree_sitter import Node
@@ -30,41 +29,17 @@ from codeplan.graph.python.exprs import (
     expr_of,
     text,
 )
+from codeplan.graph.python.references import ReferenceCollector
+from codeplan.graph.python.scope import (
+    Scope,
+    has_typed_value,
+    is_instance_receiver,
+    substitute_all,
+)
 
 _DEFINITIONS = ("function_definition", "class_definition", "decorated_definition")
 _IMPORTS = ("import_statement", "import_from_statement", "future_import_statement")
-_COMPREHENSIONS = (
-    "list_comprehension",
-    "set_comprehension",
-    "dictionary_comprehension",
-    "generator_expression",
-)
 _PROPERTY_DECORATORS = {"property", "cached_property", "functools.cached_property"}
-_MAX_SUBSTITUTIONS = 4
-
-
-@dataclass
-class _Scope:
-    id: str
-    kind: str  # module | class | function
-    parent: str | None
-    class_id: str | None = None  # for a method's scope: its class
-    bindings: dict[str, list[list[Any]]] = field(default_factory=dict)
-    interface: list[list[Any]] = field(default_factory=list)
-
-    def bind(self, name: str, kind: str, target: str | None, values: list[Expr]) -> None:
-        entry = [kind, target, values]
-        self.bindings.setdefault(name, []).append(entry)
-        if self.kind == "function" and kind != "assign":
-            # what other files may consult in a function scope (plain locals excluded)
-            self.interface.append([name, *entry])
-
-    def local_assigned(self) -> set[str]:
-        return {
-            name
-            for name, entries in self.bindings.items()
-            if self.kind == "function" and all(e[0] in ("assign", "param") for e in entries)
-        }
 
 
 def module_name_for(path: str) -> str:
@@ -78,22 +53,22 @@ def module_name_for(path: str) -> str:
     return ".".join(parts)
 
 
-class PythonExtractor:
+class PythonExtractor(ReferenceCollector):
     """Walks one parsed file once, collecting blocks, scopes and references."""
 
     def __init__(self, path: str, source: bytes, module: str) -> None:
+        super().__init__()
         self.path = path
         self.source = source
         self.module = module
         self.blocks: list[Block] = []
         self._ids: set[str] = set()
-        self.scopes: dict[str, _Scope] = {}
+        self.scopes: dict[str, Scope] = {}
         self.imports: dict[str, list[list[Any]]] = {}
         self.stars: list[list[Any]] = []
         self.classes: dict[str, dict[str, Any]] = {}
         self.functions: dict[str, dict[str, Any]] = {}
         self.fields: dict[str, dict[str, Any]] = {}
-        self.refs: list[list[Any]] = []
         self.all_names: list[str] | None = None
         self._statement_count = 0
 
@@ -144,7 +119,7 @@ class PythonExtractor:
 
     def run(self, root: Node) -> dict[str, Any]:
         module_id = self._add_block(root, BlockKind.MODULE, "", None, self.path)
-        scope = _Scope(module_id, "module", None)
+        scope = Scope(module_id, "module", None)
         self.scopes[module_id] = scope
         self._body(root, scope, prefix="", parent=module_id, top_level=True)
         return {
@@ -164,12 +139,12 @@ class PythonExtractor:
 
     # -- statements -----------------------------------------------------------------------
 
-    def _body(self, node: Node, scope: _Scope, prefix: str, parent: str, top_level: bool) -> None:
+    def _body(self, node: Node, scope: Scope, prefix: str, parent: str, top_level: bool) -> None:
         for child in node.named_children:
             self._statement(child, scope, prefix, parent, top_level)
 
     def _statement(
-        self, node: Node, scope: _Scope, prefix: str, parent: str, top_level: bool
+        self, node: Node, scope: Scope, prefix: str, parent: str, top_level: bool
     ) -> None:
         kind = node.type
         if kind in _DEFINITIONS:
@@ -207,7 +182,7 @@ class PythonExtractor:
             self._compound(node, scope, prefix, parent, top_level)
 
     def _compound(
-        self, node: Node, scope: _Scope, prefix: str, parent: str, top_level: bool
+        self, node: Node, scope: Scope, prefix: str, parent: str, top_level: bool
     ) -> None:
         """if/for/while/try/with/match: bind targets, visit expressions, recurse into bodies."""
         kind = node.type
@@ -229,7 +204,7 @@ class PythonExtractor:
             elif child.type not in ("with_clause", "pattern_list", "comment"):
                 self._visit(child, scope)
 
-    def _with_item(self, item: Node, scope: _Scope) -> None:
+    def _with_item(self, item: Node, scope: Scope) -> None:
         value = item.child_by_field_name("value")
         if value is not None and value.type == "as_pattern":
             inner = value.named_children
@@ -241,7 +216,7 @@ class PythonExtractor:
         elif value is not None:
             self._visit(value, scope)
 
-    def _except_clause(self, node: Node, scope: _Scope) -> None:
+    def _except_clause(self, node: Node, scope: Scope) -> None:
         for child in node.named_children:
             if child.type == "as_pattern":
                 inner = child.named_children
@@ -253,7 +228,7 @@ class PythonExtractor:
                         [["i", expr_of(inner[0], scope.class_id)]],
                     )
 
-    def _definition(self, node: Node, scope: _Scope, prefix: str, parent: str) -> None:
+    def _definition(self, node: Node, scope: Scope, prefix: str, parent: str) -> None:
         decorators: list[Node] = []
         definition = node
         if node.type == "decorated_definition":
@@ -284,7 +259,7 @@ class PythonExtractor:
         self,
         node: Node,
         definition: Node,
-        scope: _Scope,
+        scope: Scope,
         qualname: str,
         parent: str,
         signature: str,
@@ -303,7 +278,7 @@ class PythonExtractor:
                     continue
                 bases.append(expr_of(arg, scope.class_id))
                 self._visit(arg, scope, context="base")
-        class_scope = _Scope(class_id, "class", scope.id, class_id=None)
+        class_scope = Scope(class_id, "class", scope.id, class_id=None)
         self.scopes[class_id] = class_scope
         info: dict[str, Any] = {"bases": bases, "members": {}, "scope": scope.id}
         self.classes[class_id] = info
@@ -319,7 +294,7 @@ class PythonExtractor:
         self,
         node: Node,
         definition: Node,
-        scope: _Scope,
+        scope: Scope,
         qualname: str,
         parent: str,
         signature: str,
@@ -330,7 +305,7 @@ class PythonExtractor:
         function_id = self._add_block(node, kind, qualname, parent, signature, decorators)
         scope.bind(qualname.rsplit(".", 1)[-1], "def", function_id, [])
         method_kind = _method_kind(decorators) if in_class else ""
-        function_scope = _Scope(
+        function_scope = Scope(
             function_id, "function", scope.id, class_id=parent if in_class else scope.class_id
         )
         self.scopes[function_id] = function_scope
@@ -351,8 +326,8 @@ class PythonExtractor:
     def _parameters(
         self,
         definition: Node,
-        outer: _Scope,
-        scope: _Scope,
+        outer: Scope,
+        scope: Scope,
         class_id: str | None,
         info: dict[str, Any],
     ) -> None:
@@ -385,16 +360,16 @@ class PythonExtractor:
             scope.bind(text(name_node), "param", None, values)
             first = False
 
-    def _finish_function_scope(self, scope: _Scope, info: dict[str, Any], first_ref: int) -> None:
+    def _finish_function_scope(self, scope: Scope, info: dict[str, Any], first_ref: int) -> None:
         """Substitute local variables in what other files may consult (returns, fields),
         and drop references to plain locals: neither depends on anything but this body."""
         local = scope.local_assigned()
-        info["returns"] = _substitute_all(info["returns"], scope, local)
+        info["returns"] = substitute_all(info["returns"], scope, local)
         for field_info in self.fields.values():
             field_info["values"] = [
                 [sid, sub]
                 for sid, value in field_info["values"]
-                for sub in (_substitute_all([value], scope, local) if sid == scope.id else [value])
+                for sub in (substitute_all([value], scope, local) if sid == scope.id else [value])
             ]
         params = {n for n, e in scope.bindings.items() if all(b[0] == "param" for b in e)}
         plain_locals = local - params
@@ -406,13 +381,13 @@ class PythonExtractor:
                 and r[1][0] == "n"
                 and r[1][1] in plain_locals
                 and r[2] in ("load", "arg")
-                and not _has_typed_value(scope, r[1][1])
+                and not has_typed_value(scope, r[1][1])
             )
         ]
 
     # -- imports --------------------------------------------------------------------------
 
-    def _import(self, node: Node, scope: _Scope, prefix: str, parent: str) -> None:
+    def _import(self, node: Node, scope: Scope, prefix: str, parent: str) -> None:
         entries: list[list[Any]] = []
         if node.type == "future_import_statement":
             return
@@ -460,7 +435,7 @@ class PythonExtractor:
     # -- assignments ----------------------------------------------------------------------
 
     def _expression_statement(
-        self, node: Node, scope: _Scope, prefix: str, parent: str, top_level: bool
+        self, node: Node, scope: Scope, prefix: str, parent: str, top_level: bool
     ) -> None:
         children = node.named_children
         if not children:
@@ -492,7 +467,7 @@ class PythonExtractor:
             self._visit(child, scope)
 
     def _assignment(
-        self, statement: Node, node: Node, scope: _Scope, prefix: str, parent: str
+        self, statement: Node, node: Node, scope: Scope, prefix: str, parent: str
     ) -> None:
         left = node.child_by_field_name("left")
         right = node.child_by_field_name("right")
@@ -545,7 +520,7 @@ class PythonExtractor:
         self._visit(left, scope, context="store")
 
     def _instance_fields(
-        self, statement: Node, left: Node, scope: _Scope, values: list[Expr]
+        self, statement: Node, left: Node, scope: Scope, values: list[Expr]
     ) -> None:
         """`self.x = ...` inside a method defines field `Class.x` (once per class)."""
         if scope.kind != "function" or scope.class_id is None:
@@ -558,7 +533,7 @@ class PythonExtractor:
             attr = target.child_by_field_name("attribute")
             if obj is None or attr is None or obj.type != "identifier":
                 continue
-            if not _is_instance_receiver(scope, text(obj), scope.class_id):
+            if not is_instance_receiver(scope, text(obj), scope.class_id):
                 continue
             class_id = scope.class_id
             members = self.classes[class_id]["members"]
@@ -585,30 +560,6 @@ class PythonExtractor:
     def _qualname_of(self, some_block_id: str) -> str:
         return some_block_id.split("::", 1)[1] if "::" in some_block_id else ""
 
-    def _bind_targets(self, target: Node | None, scope: _Scope, values: list[Expr]) -> None:
-        if target is None:
-            return
-        if target.type == "identifier":
-            if scope.kind == "module" and any(
-                b[1] for b in scope.bindings.get(text(target), ()) if b[0] == "assign"
-            ):
-                return  # a module variable re-bound by a loop: keep its field
-            scope.bind(text(target), "assign", None, values)
-        elif target.type in (
-            "pattern_list",
-            "tuple_pattern",
-            "list_pattern",
-            "tuple",
-            "list",
-            "as_pattern_target",
-            "list_splat_pattern",
-            "parenthesized_expression",
-        ):
-            for child in target.named_children:
-                self._bind_targets(
-                    child, scope, values if target.type == "as_pattern_target" else [UNKNOWN]
-                )
-
     def _collect_all(self, node: Node | None, extend: bool) -> None:
         if node is None or node.type not in ("list", "tuple"):
             return
@@ -618,117 +569,6 @@ class PythonExtractor:
             if c.type == "string" and "{" not in text(c)
         ]
         self.all_names = (self.all_names or []) + names if extend else names
-
-    # -- expressions ----------------------------------------------------------------------
-
-    def _reference(self, node: Node, scope: _Scope, context: str) -> None:
-        expr = expr_of(node, scope.class_id)
-        if expr != UNKNOWN:
-            self.refs.append([scope.id, expr, context, node.start_point[0] + 1])
-
-    def _visit(
-        self,
-        node: Node | None,
-        scope: _Scope,
-        context: str = "load",
-        hidden: frozenset[str] = frozenset(),
-    ) -> None:
-        """Record the references in an expression: each call, and each maximal name or
-        attribute chain (resolution walks the chain and links its intermediate fields)."""
-        if node is None:
-            return
-        kind = node.type
-        if kind == "call":
-            function = node.child_by_field_name("function")
-            if function is not None and not _hidden(function, hidden):
-                self._reference(function, scope, "call")
-            self._visit_inner(function, scope, hidden)
-            arguments = node.child_by_field_name("arguments")
-            for argument in arguments.named_children if arguments is not None else ():
-                if argument.type == "keyword_argument":
-                    argument = argument.child_by_field_name("value") or argument
-                # a bare function passed as an argument is a callback: context "arg"
-                self._visit(argument, scope, "arg", hidden)
-        elif kind in ("identifier", "attribute"):
-            if not _hidden(node, hidden):
-                self._reference(node, scope, context)
-            self._visit_inner(node, scope, hidden)
-        elif kind == "keyword_argument":
-            self._visit(node.child_by_field_name("value"), scope, "load", hidden)
-        elif kind == "lambda":
-            params = node.child_by_field_name("parameters")
-            names = frozenset(_parameter_names(params))
-            self._visit(node.child_by_field_name("body"), scope, "load", hidden | names)
-        elif kind in _COMPREHENSIONS:
-            # comprehension variables are bound in the enclosing scope: an approximation
-            # (Python gives them their own scope) that lets `[p.name for p in items]` resolve
-            for clause in node.named_children:
-                if clause.type == "for_in_clause":
-                    iterated = expr_of(clause.child_by_field_name("right"), scope.class_id)
-                    self._bind_targets(
-                        clause.child_by_field_name("left"), scope, [["it", iterated]]
-                    )
-            for child in node.named_children:
-                self._visit(child, scope, "load", hidden)
-        elif kind == "named_expression":
-            name = node.child_by_field_name("name")
-            value = node.child_by_field_name("value")
-            self._bind_targets(name, scope, [expr_of(value, scope.class_id)])
-            self._visit(value, scope, "load", hidden)
-        elif kind in ("string", "concatenated_string"):
-            for child in node.named_children:
-                if child.type in ("interpolation", "string"):
-                    self._visit(child, scope, "load", hidden)
-        elif kind in ("integer", "float", "true", "false", "none", "comment", "ellipsis"):
-            return
-        else:
-            for child in node.named_children:
-                keep = kind in _TARGETS or context == "annotation"
-                self._visit(child, scope, context if keep else "load", hidden)
-
-    def _visit_inner(
-        self, node: Node | None, scope: _Scope, hidden: frozenset[str] = frozenset()
-    ) -> None:
-        """Visit what hangs off a reference chain but is not part of it (call arguments,
-        subscripts), without recording the chain's own prefixes again."""
-        while node is not None and node.type in ("attribute", "call", "parenthesized_expression"):
-            if node.type == "call":
-                self._visit(node, scope, "load", hidden)
-                return
-            if node.type == "parenthesized_expression":
-                inner = node.named_children
-                node = inner[0] if inner else None
-                continue
-            node = node.child_by_field_name("object")
-        if node is not None and node.type not in ("identifier",):
-            self._visit(node, scope, "load", hidden)
-
-
-_TARGETS = ("pattern_list", "tuple_pattern", "list_pattern", "tuple", "subscript")
-
-
-def _hidden(node: Node, hidden: frozenset[str]) -> bool:
-    while node.type == "attribute":
-        obj = node.child_by_field_name("object")
-        if obj is None:
-            return False
-        node = obj
-    return node.type == "identifier" and text(node) in hidden
-
-
-def _parameter_names(params: Node | None) -> list[str]:
-    if params is None:
-        return []
-    names = []
-    for param in params.named_children:
-        node: Node | None = param
-        if param.type not in ("identifier",):
-            node = param.child_by_field_name("name") or (
-                param.named_children[0] if param.named_children else None
-            )
-        if node is not None and node.type == "identifier":
-            names.append(text(node))
-    return names
 
 
 def _method_kind(decorators: tuple[str, ...]) -> str:
@@ -777,49 +617,3 @@ def _descendants_of_type(node: Node, kind: str, stop: tuple[str, ...]) -> list[N
             elif child.type not in stop:
                 stack.append(child)
     return found
-
-
-def _has_typed_value(scope: _Scope, name: str) -> bool:
-    """A local whose value points at something resolvable still matters (e.g. `w = make()`
-    then `w(...)` is a call of what make returns) — keep references through it."""
-    return any(
-        v != UNKNOWN and v[0] != "?" for entry in scope.bindings.get(name, []) for v in entry[2]
-    )
-
-
-def _contains_unknown(expr: Expr) -> bool:
-    return expr == UNKNOWN or any(isinstance(part, list) and _contains_unknown(part) for part in expr)
-
-
-def _substitute_all(exprs: list[Expr], scope: _Scope, local: set[str]) -> list[Expr]:
-    found: list[Expr] = []
-    for expr in exprs:
-        for sub in _substitute(expr, scope, local, depth=0):
-            if _contains_unknown(sub):
-                continue
-            if sub not in found and len(found) < _MAX_SUBSTITUTIONS:
-                found.append(sub)
-    return found
-
-
-def _substitute(expr: Expr, scope: _Scope, local: set[str], depth: int) -> list[Expr]:
-    """Replace local variables by the expressions assigned to them (bounded).  What cannot
-    be substituted becomes unknown, so the result never depends on the function's body."""
-    head = expr[0]
-    if head == "n" and any(b[0] == "assign" for b in scope.bindings.get(expr[1], ())):
-        if expr[1] not in local or depth >= 3:
-            return [UNKNOWN]
-        values = [v for b in scope.bindings[expr[1]] if b[0] == "assign" for v in b[2]]
-        return [s for v in values for s in _substitute(v, scope, local, depth + 1)][
-            :_MAX_SUBSTITUTIONS
-        ]
-    if head in ("a", "c", "i"):
-        return [[head, s, *expr[2:]] for s in _substitute(expr[1], scope, local, depth)]
-    return [expr]
-
-
-def _is_instance_receiver(scope: _Scope, name: str, class_id: str) -> bool:
-    for kind, _, values in scope.bindings.get(name, []):
-        if kind == "param" and ["i", ["b", class_id]] in values:
-            return True
-    return False

@@ -403,7 +403,8 @@ class PythonResolver:
             )
         if head == "u":
             return _dedupe(
-                self._eval(expr[1], path, scope_id, site) + self._eval(expr[2], path, scope_id, site)
+                self._eval(expr[1], path, scope_id, site)
+                + self._eval(expr[2], path, scope_id, site)
             )
         if head == "el":
             return [

@@ -1,0 +1,159 @@
+"""Reference collection: the calls and name/attribute chains an expression mentions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tree_sitter import Node
+
+from codeplan.graph.python.exprs import UNKNOWN, Expr, expr_of, text
+from codeplan.graph.python.scope import Scope
+
+_COMPREHENSIONS = (
+    "list_comprehension",
+    "set_comprehension",
+    "dictionary_comprehension",
+    "generator_expression",
+)
+
+
+class ReferenceCollector:
+    """Records references as `[owner_scope, expr, context, line]` in `self.refs`."""
+
+    def __init__(self) -> None:
+        self.refs: list[list[Any]] = []
+
+    def _bind_targets(self, target: Node | None, scope: Scope, values: list[Expr]) -> None:
+        if target is None:
+            return
+        if target.type == "identifier":
+            if scope.kind == "module" and any(
+                b[1] for b in scope.bindings.get(text(target), ()) if b[0] == "assign"
+            ):
+                return  # a module variable re-bound by a loop: keep its field
+            scope.bind(text(target), "assign", None, values)
+        elif target.type in (
+            "pattern_list",
+            "tuple_pattern",
+            "list_pattern",
+            "tuple",
+            "list",
+            "as_pattern_target",
+            "list_splat_pattern",
+            "parenthesized_expression",
+        ):
+            for child in target.named_children:
+                self._bind_targets(
+                    child, scope, values if target.type == "as_pattern_target" else [UNKNOWN]
+                )
+
+    # -- expressions ----------------------------------------------------------------------
+
+    def _reference(self, node: Node, scope: Scope, context: str) -> None:
+        expr = expr_of(node, scope.class_id)
+        if expr != UNKNOWN:
+            self.refs.append([scope.id, expr, context, node.start_point[0] + 1])
+
+    def _visit(
+        self,
+        node: Node | None,
+        scope: Scope,
+        context: str = "load",
+        hidden: frozenset[str] = frozenset(),
+    ) -> None:
+        """Record the references in an expression: each call, and each maximal name or
+        attribute chain (resolution walks the chain and links its intermediate fields)."""
+        if node is None:
+            return
+        kind = node.type
+        if kind == "call":
+            function = node.child_by_field_name("function")
+            if function is not None and not _hidden(function, hidden):
+                self._reference(function, scope, "call")
+            self._visit_inner(function, scope, hidden)
+            arguments = node.child_by_field_name("arguments")
+            for argument in arguments.named_children if arguments is not None else ():
+                if argument.type == "keyword_argument":
+                    argument = argument.child_by_field_name("value") or argument
+                # a bare function passed as an argument is a callback: context "arg"
+                self._visit(argument, scope, "arg", hidden)
+        elif kind in ("identifier", "attribute"):
+            if not _hidden(node, hidden):
+                self._reference(node, scope, context)
+            self._visit_inner(node, scope, hidden)
+        elif kind == "keyword_argument":
+            self._visit(node.child_by_field_name("value"), scope, "load", hidden)
+        elif kind == "lambda":
+            params = node.child_by_field_name("parameters")
+            names = frozenset(_parameter_names(params))
+            self._visit(node.child_by_field_name("body"), scope, "load", hidden | names)
+        elif kind in _COMPREHENSIONS:
+            # comprehension variables are bound in the enclosing scope: an approximation
+            # (Python gives them their own scope) that lets `[p.name for p in items]` resolve
+            for clause in node.named_children:
+                if clause.type == "for_in_clause":
+                    iterated = expr_of(clause.child_by_field_name("right"), scope.class_id)
+                    self._bind_targets(
+                        clause.child_by_field_name("left"), scope, [["it", iterated]]
+                    )
+            for child in node.named_children:
+                self._visit(child, scope, "load", hidden)
+        elif kind == "named_expression":
+            name = node.child_by_field_name("name")
+            value = node.child_by_field_name("value")
+            self._bind_targets(name, scope, [expr_of(value, scope.class_id)])
+            self._visit(value, scope, "load", hidden)
+        elif kind in ("string", "concatenated_string"):
+            for child in node.named_children:
+                if child.type in ("interpolation", "string"):
+                    self._visit(child, scope, "load", hidden)
+        elif kind in ("integer", "float", "true", "false", "none", "comment", "ellipsis"):
+            return
+        else:
+            for child in node.named_children:
+                keep = kind in _TARGETS or context == "annotation"
+                self._visit(child, scope, context if keep else "load", hidden)
+
+    def _visit_inner(
+        self, node: Node | None, scope: Scope, hidden: frozenset[str] = frozenset()
+    ) -> None:
+        """Visit what hangs off a reference chain but is not part of it (call arguments,
+        subscripts), without recording the chain's own prefixes again."""
+        while node is not None and node.type in ("attribute", "call", "parenthesized_expression"):
+            if node.type == "call":
+                self._visit(node, scope, "load", hidden)
+                return
+            if node.type == "parenthesized_expression":
+                inner = node.named_children
+                node = inner[0] if inner else None
+                continue
+            node = node.child_by_field_name("object")
+        if node is not None and node.type not in ("identifier",):
+            self._visit(node, scope, "load", hidden)
+
+
+_TARGETS = ("pattern_list", "tuple_pattern", "list_pattern", "tuple", "subscript")
+
+
+def _hidden(node: Node, hidden: frozenset[str]) -> bool:
+    while node.type == "attribute":
+        obj = node.child_by_field_name("object")
+        if obj is None:
+            return False
+        node = obj
+    return node.type == "identifier" and text(node) in hidden
+
+
+def _parameter_names(params: Node | None) -> list[str]:
+    if params is None:
+        return []
+    names = []
+    for param in params.named_children:
+        node: Node | None = param
+        if param.type not in ("identifier",):
+            node = param.child_by_field_name("name") or (
+                param.named_children[0] if param.named_children else None
+            )
+        if node is not None and node.type == "identifier":
+            names.append(text(node))
+    return names
