@@ -106,10 +106,9 @@ def _repository_root(path: Path) -> Path:
         raise ConfigError(f"{path} does not exist")
     if not path.is_dir():
         raise ConfigError(f"{path} is not a directory")
-    resolved = path.resolve()
-    if not any((folder / ".git").exists() for folder in (resolved, *resolved.parents)):
-        raise ConfigError(f"{path} is not inside a git repository (run `git init` there first)")
-    return resolved
+    # outside git every source file under the folder is analysed; inside git only what
+    # git tracks or would track (see codeplan.graph.files)
+    return path.resolve()
 
 
 def _check_format(output_format: OutputFormat, output: Path | None, block: str | None) -> None:
