@@ -5,9 +5,8 @@ checked against it on the way out, so a stale, undecodable or damaged entry is a
 never a wrong answer.  A damaged database file is moved aside and rebuilt; a folder that
 cannot be written degrades to an in-memory cache.  Two processes may build at once:
 SQLite's WAL journal lets readers proceed while a writer commits, and writes are short
-transactions that wait for each other through the busy timeout.
-
-A cache object is not thread-safe; each process or thread opens its own.
+transactions that wait for each other through the busy timeout.  Not thread-safe: each
+process or thread opens its own cache object.
 """
 
 from __future__ import annotations
@@ -84,16 +83,11 @@ class AnalysisCache:
         rows = self._select("facts", "content_hash, analyzer_version", list(wanted))
         with _collector_paused():
             for path, digest, version, payload in rows:
-                if wanted.get(path) != (digest, version):
-                    continue
-                facts = _decode(payload, FileFacts.from_json)
-                if (
-                    facts is not None
-                    and facts.path == path
-                    and facts.content_hash == digest
-                    and facts.analyzer_version == version
-                ):
-                    found[path] = facts
+                if wanted.get(path) == (digest, version):
+                    facts = _decode(payload, FileFacts.from_json)
+                    # Trust a payload only if it describes what its row claims to hold.
+                    if facts is not None and _facts_key(facts) == (path, digest, version):
+                        found[path] = facts
         self._fact_hits += len(found)
         self._fact_misses += len(wanted) - len(found)
         return found
@@ -112,11 +106,10 @@ class AnalysisCache:
         rows = self._select("resolutions", "resolution_key", list(keys))
         with _collector_paused():
             for path, resolution_key, payload in rows:
-                if keys.get(path) != resolution_key:
-                    continue
-                resolution = _decode(payload, FileResolution.from_json)
-                if resolution is not None and resolution.path == path:
-                    found[path] = resolution
+                if keys.get(path) == resolution_key:
+                    resolution = _decode(payload, FileResolution.from_json)
+                    if resolution is not None and resolution.path == path:
+                        found[path] = resolution
         self._resolution_hits += len(found)
         self._resolution_misses += len(keys) - len(found)
         return found
@@ -268,6 +261,10 @@ def _encode(path: str, document: Mapping[str, Any]) -> bytes | None:
         logger.warning("not caching %s: its analysis is not JSON-serialisable (%s)", path, error)
         return None
     return zlib.compress(text.encode(), _COMPRESSION_LEVEL)
+
+
+def _facts_key(facts: FileFacts) -> tuple[str, str, str]:
+    return facts.path, facts.content_hash, facts.analyzer_version
 
 
 def _decode(payload: Any, parse: Callable[[Any], _Decoded]) -> _Decoded | None:

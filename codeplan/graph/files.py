@@ -92,8 +92,9 @@ def discover_files(
     """
     if not root.is_dir():
         raise GraphError(f"{root} is not a directory")
-    wanted_suffixes = frozenset(extensions)
-    path_filter = _PathFilter(root, exclude)
+    # A lone string is a Collection[str] too: take it as one item, not as characters.
+    wanted_suffixes = frozenset([extensions] if isinstance(extensions, str) else extensions)
+    path_filter = _PathFilter(root, [exclude] if isinstance(exclude, str) else exclude)
     listed = _git_listing(root)
     candidates = _walk(root, path_filter) if listed is None else iter(listed)
 
