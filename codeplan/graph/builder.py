@@ -9,10 +9,12 @@ consulted it — the result equals a full rebuild.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,6 +129,12 @@ class GraphBuilder:
     # -- full build -----------------------------------------------------------------------
 
     def build(self, progress: Progress | None = None) -> BuildReport:
+        # a build allocates millions of small long-lived objects; the cyclic collector would
+        # rescan them again and again for nothing (half the time of a warm build)
+        with _collector_paused():
+            return self._build(progress)
+
+    def _build(self, progress: Progress | None) -> BuildReport:
         started = time.perf_counter()
         selection = discover_files(
             self.root,
@@ -409,6 +417,17 @@ class GraphBuilder:
             if not self.graph.related(block_id, inverse=True):
                 self.graph.remove_block(block_id)
                 del self._stale.tombstones[block_id]
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _resolution_key(facts: FileFacts) -> str:
