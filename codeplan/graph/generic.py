@@ -14,6 +14,7 @@ shared by every language:
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -25,7 +26,8 @@ from tree_sitter import Language, Query
 
 from codeplan.graph.analyzer import LanguageAnalyzer, ResolutionIndex, Resolver
 from codeplan.graph.generic_extract import CompiledQueries, extract_facts
-from codeplan.graph.generic_resolve import GenericResolver, ModuleSystem
+from codeplan.graph.generic_modules import ModuleIndex, ModuleSystem
+from codeplan.graph.generic_resolve import GenericResolver
 from codeplan.graph.model import FileFacts, content_hash
 from codeplan.resources import analyzer_query
 
@@ -131,10 +133,9 @@ class GenericAnalyzer:
         )
 
     def resolver(self, index: ResolutionIndex) -> Resolver:
-        return GenericResolver(
+        modules = ModuleIndex(
             language=self._spec.language,
             module_system=self._spec.module_system,
-            implicit_this=self._spec.dispatch is Dispatch.IMPLICIT_THIS,
             import_languages=self._spec.import_languages,
             import_extensions=tuple(
                 extension
@@ -144,11 +145,15 @@ class GenericAnalyzer:
             ),
             index=index,
         )
+        return GenericResolver(
+            modules, index, implicit_this=self._spec.dispatch is Dispatch.IMPLICIT_THIS
+        )
 
     def _queries_for(self, path: str) -> CompiledQueries:
         grammars = dict(self._spec.grammars)
-        # An unknown extension (the builder should not send one) falls back to the first.
-        extension = next((e for e in grammars if path.endswith(e)), self._spec.grammars[0][0])
+        extension = posixpath.splitext(path)[1]
+        if extension not in grammars:  # the builder sends none such; use the main grammar
+            extension = self._spec.grammars[0][0]
         compiled = self._compiled.get(extension)
         if compiled is None:
             language = Language(grammars[extension]())

@@ -33,7 +33,8 @@ _DEFINITION_KINDS = {
 _REFERENCE_KINDS = ("call", "new", "extends", "implements", "field", "identifier")
 _SIGNATURE_LIMIT = 400
 _MAX_ERROR_WIDTH = 20_000
-_MAX_RECEIVER_BYTES = 200  # a field initialised with a huge literal must not bloat the facts
+_MAX_RECEIVER_BYTES = 200
+_MATCH_LIMIT = 1024  # a field initialised with a huge literal must not bloat the facts
 _DOTTED_NAME = re.compile(r"[\w$#]+(?:\.[\w$#]+)*")
 
 
@@ -253,7 +254,9 @@ def _count(node: Node) -> int | None:
 
 
 def _matches(query: Query, root: Node) -> Iterable[dict[str, list[Node]]]:
-    for _, captures in QueryCursor(query).matches(root):
+    # Bounding the matches in progress keeps deeply nested input (`a.a.a...` 50k deep)
+    # linear; ordinary code never has this many open at once.
+    for _, captures in QueryCursor(query, match_limit=_MATCH_LIMIT).matches(root):
         yield captures
 
 
@@ -370,13 +373,19 @@ def _blocks(
             end_line=node.end_point.row + 1,
             start_byte=node.start_byte,
             end_byte=node.end_byte,
-            signature=" ".join(header.split())[:_SIGNATURE_LIMIT],
+            signature=_signature(header, entry.kind),
             content_hash=content_hash(source[node.start_byte : node.end_byte]),
             parent=parent.id,
         )
         blocks.append(block)
         enclosing.append(block)
     return blocks
+
+
+def _signature(header: str, kind: BlockKind) -> str:
+    signature = " ".join(header.split())[:_SIGNATURE_LIMIT]
+    # A field's header ends with the `=` before its initial value, or with `;`.
+    return signature.rstrip("=; ") if kind is BlockKind.FIELD else signature
 
 
 class _OwnerFinder:

@@ -1,0 +1,88 @@
+; References resolved into edges.  Capture vocabulary (read by codeplan/graph/generic.py):
+;   @reference.call | .new | .extends | .implements | .field   the referenced name
+;   @reference.identifier   any identifier (kept only if it names an import or a field)
+;   @reference.receiver     the object in `receiver.name`
+;   @reference.arguments    the argument list, counted to pick among overloads
+;   @binding.name / @binding.type   a local variable and, when known, its class
+
+(call_expression
+  function: (identifier) @reference.call
+  arguments: (arguments) @reference.arguments)
+
+(call_expression
+  function: (member_expression
+    object: (_) @reference.receiver
+    property: [(property_identifier) (private_property_identifier)] @reference.call)
+  arguments: (arguments) @reference.arguments)
+
+(new_expression
+  constructor: (identifier) @reference.new
+  arguments: (arguments)? @reference.arguments)
+
+(new_expression
+  constructor: (member_expression
+    object: (_) @reference.receiver
+    property: (property_identifier) @reference.new)
+  arguments: (arguments)? @reference.arguments)
+
+(extends_clause value: (identifier) @reference.extends)
+
+(extends_clause
+  value: (member_expression
+    object: (_) @reference.receiver
+    property: (property_identifier) @reference.extends))
+
+(implements_clause
+  [(type_identifier) @reference.implements
+   (generic_type name: (type_identifier) @reference.implements)])
+
+(extends_type_clause
+  type: [(type_identifier) @reference.extends
+         (generic_type name: (type_identifier) @reference.extends)])
+
+(member_expression
+  object: (_) @reference.receiver
+  property: [(property_identifier) (private_property_identifier)] @reference.field)
+
+(identifier) @reference.identifier
+(type_identifier) @reference.identifier
+
+; Locals, parameters and fields whose class is written down or evident from `new`.
+(variable_declarator
+  name: (identifier) @binding.name
+  value: (new_expression constructor: (identifier) @binding.type))
+
+(variable_declarator
+  name: (identifier) @binding.name
+  type: (type_annotation
+    [(type_identifier) @binding.type (generic_type name: (type_identifier) @binding.type)]))
+
+([(required_parameter
+    pattern: (identifier) @binding.name
+    type: (type_annotation
+      [(type_identifier) @binding.type (generic_type name: (type_identifier) @binding.type)]))
+  (optional_parameter
+    pattern: (identifier) @binding.name
+    type: (type_annotation
+      [(type_identifier) @binding.type (generic_type name: (type_identifier) @binding.type)]))])
+
+(public_field_definition
+  name: (property_identifier) @binding.name
+  type: (type_annotation
+    [(type_identifier) @binding.type (generic_type name: (type_identifier) @binding.type)]))
+
+(public_field_definition
+  name: (property_identifier) @binding.name
+  value: (new_expression constructor: (identifier) @binding.type))
+
+; `super(...)` in a constructor calls the base class's constructor.
+(call_expression
+  function: (super) @reference.call
+  arguments: (arguments) @reference.arguments)
+
+; Other locals and parameters, class unknown: a receiver that is one of them may be guessed
+; at, while an unknown global (`console`, `document`) is left unresolved.
+(variable_declarator name: (identifier) @binding.name)
+(required_parameter pattern: (identifier) @binding.name)
+(optional_parameter pattern: (identifier) @binding.name)
+(arrow_function parameter: (identifier) @binding.name)
