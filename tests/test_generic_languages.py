@@ -331,6 +331,22 @@ def test_ts_imports_javascript_files(ts: Project) -> None:
     assert ("src/uses_js.cts::go", "Calls", "src/legacy.js::legacy") in ts.edges("src/uses_js.cts")
 
 
+def test_jsx_components_are_called_and_html_tags_ignored(tmp_path: Path) -> None:
+    project = build(
+        tmp_path,
+        {
+            "ui/Button.tsx": "export function Button(p: Props) { return <button>{p.label}</button>; }\n",
+            "ui/App.tsx": "import { Button } from './Button';\n"
+            "export function App() { return <div><Button label='x' /></div>; }\n",
+            "web/Card.jsx": "export const Card = () => <section />;\n",
+            "web/Page.jsx": "import { Card } from './Card';\nfunction Page() { return <Card></Card>; }\n",
+        },
+    )
+    assert ("ui/App.tsx::App", "Calls", "ui/Button.tsx::Button") in project.edges("ui/App.tsx")
+    assert ("web/Page.jsx::Page", "Calls", "web/Card.jsx::Card") in project.edges("web/Page.jsx")
+    assert not project.unresolved("ui/App.tsx") and not project.unresolved("ui/Button.tsx")
+
+
 # -- Java ---------------------------------------------------------------------------------
 
 JAVA_FILES = {

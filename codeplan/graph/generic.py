@@ -2,11 +2,13 @@
 
 Adding a language means adding `analyzers/<language>/{blocks,imports,references}.scm`, a
 grammar wheel and one `LanguageSpec` row below.  The queries decide what is a class, a
-method, an import or a call (each file documents its capture names); the code here is
-shared by every language:
+method, an import or a call (each file documents its capture names); an optional
+`<name><extension>.scm` (e.g. `references.tsx.scm`) adds patterns for one grammar only.
+The code is shared by every language:
 
 * `generic_extract` nests the captured definitions into blocks and records imports,
-  references and typed local variables in `FileFacts.data`;
+  references and locals' declared classes in `FileFacts.data`;
+* `generic_modules` finds what an import denotes (a JS/TS file, a Java package or class);
 * `generic_resolve` turns references into edges by name: through imports first, then
   same-file definitions, then (for package languages) the file's package, then a unique
   definition of the name anywhere in the language.
@@ -100,8 +102,21 @@ class GenericAnalyzer:
 
     def __init__(self, spec: LanguageSpec) -> None:
         self._spec = spec
-        self._query_texts = {name: analyzer_query(spec.language, name) for name in QUERY_FILES}
-        queries_digest = content_hash("\0".join(self._query_texts.values()).encode())
+        # (query name, extension) -> text.  Extension "" is the file every grammar reads;
+        # `<name><extension>.scm` (e.g. `references.tsx.scm`) adds patterns for node types
+        # only one grammar has, since a query naming an unknown node type does not compile.
+        self._query_texts: dict[tuple[str, str], str] = {}
+        for name in QUERY_FILES:
+            self._query_texts[(name, "")] = analyzer_query(spec.language, name)
+            for extension in spec.extensions:
+                try:
+                    extra = analyzer_query(spec.language, name + extension)
+                except FileNotFoundError:
+                    continue
+                self._query_texts[(name, extension)] = extra
+        queries_digest = content_hash(
+            "\0".join(f"{k}\0{v}" for k, v in sorted(self._query_texts.items())).encode()
+        )
         self._version = f"{GENERIC_ANALYZER_VERSION}-{queries_digest[:16]}"
         self._compiled: dict[str, CompiledQueries] = {}  # by extension, compiled on first use
 
@@ -159,12 +174,17 @@ class GenericAnalyzer:
             language = Language(grammars[extension]())
             compiled = CompiledQueries(
                 language=language,
-                blocks=Query(language, self._query_texts["blocks"]),
-                imports=Query(language, self._query_texts["imports"]),
-                references=Query(language, self._query_texts["references"]),
+                blocks=self._compile(language, "blocks", extension),
+                imports=self._compile(language, "imports", extension),
+                references=self._compile(language, "references", extension),
             )
             self._compiled[extension] = compiled
         return compiled
+
+    def _compile(self, language: Language, name: str, extension: str) -> Query:
+        text = self._query_texts[(name, "")] + "\n" + self._query_texts.get((name, extension), "")
+        query: Query = Query(language, text)
+        return query
 
 
 def generic_analyzers() -> list[LanguageAnalyzer]:
