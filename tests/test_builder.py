@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from codeplan.graph import BlockKind, GraphOptions, build_graph
+from codeplan.graph.parallel import MIN_ITEMS_TO_FORK
 
 APP = "from lib import helper\n\n\ndef run():\n    return helper(1)\n"
 LIB = "def helper(x):\n    return x\n\n\ndef unused():\n    pass\n"
@@ -142,3 +143,25 @@ def test_module_level_calls_have_the_module_as_source(tmp_path: Path) -> None:
     assert {b.id for b in builder.graph.callers("lib.py::helper")} == {"app.py::run", "script.py"}
     statements = [b for b in builder.graph.blocks(BlockKind.STATEMENT) if b.path == "script.py"]
     assert [s.start_line for s in statements] == [3]
+
+
+def test_forked_workers_build_the_same_graph_as_one_process(tmp_path: Path) -> None:
+    count = MIN_ITEMS_TO_FORK + 20  # enough files for the work to be spread over processes
+    for index in range(count):
+        (tmp_path / f"mod{index}.py").write_text(
+            f"from mod{(index + 1) % count} import Thing{(index + 1) % count}\n\n\n"
+            f"class Thing{index}:\n"
+            f"    def use(self):\n"
+            f"        return Thing{(index + 1) % count}().use()\n"
+        )
+    serial = build_graph(tmp_path, GraphOptions(use_cache=False, workers=1))
+    forked = build_graph(tmp_path, GraphOptions(workers=2))
+    assert forked.graph.snapshot() == serial.graph.snapshot()
+    assert len(forked.graph.callers("mod1.py::Thing1.use")) == 1
+    cached = build_graph(tmp_path, GraphOptions(workers=2))
+    assert (cached.report.parsed, cached.report.resolved) == (0, 0)
+    assert cached.graph.snapshot() == serial.graph.snapshot()
+    edited = "class Thing1:\n    def use(self, extra):\n        return 1\n"
+    cached.update_file("mod1.py", edited)
+    serial.update_file("mod1.py", edited)
+    assert cached.graph.snapshot() == serial.graph.snapshot()

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from codeplan.graph.analyzer import LanguageAnalyzer, ResolutionIndex, Resolver
@@ -27,9 +28,11 @@ from codeplan.graph.model import (
     Edge,
     FileFacts,
     FileResolution,
+    LazyJSON,
     UnresolvedRef,
     content_hash,
 )
+from codeplan.graph.parallel import map_forked
 from codeplan.graph.registry import default_analyzers
 
 Progress = Callable[[int, int], None]
@@ -42,6 +45,7 @@ class GraphOptions:
     max_file_bytes: int = 2_000_000
     exclude: tuple[str, ...] = ()
     languages: tuple[str, ...] | None = None  # None: every language CodePlan knows
+    workers: int = 0  # processes for extraction and resolution; 0: one per CPU core
 
 
 @dataclass(frozen=True)
@@ -192,16 +196,25 @@ class GraphBuilder:
             if analyzer is not None:
                 keys[path] = (path, content_hash(source), analyzer.version)
         found = cache.get_many_facts(keys.values()) if cache is not None else {}
-        fresh: list[FileFacts] = []
+        missing = sorted(path for path in keys if path not in found)
         total = len(keys)
-        for done, path in enumerate(sorted(keys), start=1):
-            if path not in found:
-                analyzer = self._analyzer_for(path)
-                assert analyzer is not None
-                found[path] = analyzer.extract(path, sources[path])
-                fresh.append(found[path])
+
+        def extract(path: str) -> FileFacts:
+            analyzer = self._analyzer_for(path)
+            assert analyzer is not None
+            facts = analyzer.extract(path, sources[path])
+            # serialised once here, on whichever process extracted it: the cache stores
+            # this text as is, and only files resolved later parse it back
+            return replace(facts, data=LazyJSON.of(facts.data))
+
+        def report(done: int) -> None:
             if progress is not None:
-                progress(done, total)
+                progress(len(found) + done, total)
+
+        fresh = map_forked(extract, missing, self._workers(), report)
+        found.update((facts.path, facts) for facts in fresh)
+        if progress is not None and not missing:
+            progress(total, total)
         if cache is not None and fresh:
             cache.put_facts(fresh)
         return dict(sorted(found.items())), len(fresh)
@@ -209,16 +222,18 @@ class GraphBuilder:
     def _resolve_all(self, cache: AnalysisCache | None) -> int:
         keys = {path: _resolution_key(facts) for path, facts in self._facts.items()}
         cached = cache.get_resolutions(keys) if cache is not None else {}
-        fresh: list[tuple[str, FileResolution]] = []
         self._resolutions = {}
-        for path, facts in self._facts.items():
+        stale: list[str] = []
+        for path in self._facts:
             hit = cached.get(path)
             if hit is not None and hit.fingerprint == self._fingerprint(hit.depends_on):
                 self._resolutions[path] = hit
-                continue
-            resolution = self._resolve(facts)
-            self._resolutions[path] = resolution
-            fresh.append((keys[path], resolution))
+            else:
+                stale.append(path)
+        resolved = map_forked(lambda p: self._resolve(self._facts[p]), stale, self._workers())
+        fresh = [(keys[r.path], r) for r in resolved]
+        self._resolutions.update((r.path, r) for r in resolved)
+        self._resolutions = dict(sorted(self._resolutions.items()))
         if cache is not None and fresh:
             cache.put_resolutions(fresh)
         self._dependents = {}
@@ -226,6 +241,9 @@ class GraphBuilder:
             for key in resolution.depends_on:
                 self._dependents.setdefault(key, set()).add(path)
         return len(fresh)
+
+    def _workers(self) -> int:
+        return self.options.workers or os.cpu_count() or 1
 
     def _resolve(self, facts: FileFacts) -> FileResolution:
         resolution = self._resolvers[facts.language].resolve(facts)
@@ -276,9 +294,9 @@ class GraphBuilder:
             root=str(self.root),
             files=len(self._facts),
             files_by_language=dict(Counter(f.language for f in self._facts.values())),
-            blocks_by_kind=dict(Counter(b.kind.value for b in self.graph.blocks())),
-            edges_by_relation=dict(Counter(e.relation.value for e in self.graph.edges())),
-            unresolved=len(self.graph.unresolved()),
+            blocks_by_kind=self.graph.kind_counts(),
+            edges_by_relation=self.graph.relation_counts(),
+            unresolved=self.graph.unresolved_count(),
             skipped=tuple(sorted(skipped, key=lambda s: s.path)),
             syntax_errors=tuple(
                 (f.path, f.syntax_error_lines) for f in self._facts.values() if f.syntax_error_lines
@@ -426,6 +444,10 @@ def _collector_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        # The graph lives as long as the builder: freezing moves it out of the collector's
+        # reach, so neither re-enabling the collector nor the next update rescans it.
+        # (Reference counting still frees it; only cycles created by the build stay.)
+        gc.freeze()
         if was_enabled:
             gc.enable()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -141,6 +142,17 @@ class CodeGraph:
 
     def edge_count(self) -> int:
         return int(self._g.number_of_edges())
+
+    def relation_counts(self) -> dict[str, int]:
+        """Edges per relation name (cheap: no Edge values are built)."""
+        counts = Counter(key for _, _, key in self._g.edges(keys=True))
+        return {relation.value: n for relation, n in counts.items()}
+
+    def kind_counts(self) -> dict[str, int]:
+        return dict(Counter(data["block"].kind.value for _, data in self._g.nodes(data=True)))
+
+    def unresolved_count(self) -> int:
+        return sum(len(refs) for refs in self._unresolved.values())
 
     def related(
         self,

@@ -7,7 +7,8 @@ and compared across runs.  Analysis produces these values; nothing here does I/O
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, NamedTuple
@@ -176,6 +177,44 @@ class UnresolvedRef(NamedTuple):
         return cls(data[0], data[1], data[2], data[3])
 
 
+class LazyJSON(Mapping[str, Any]):
+    """A JSON object parsed on first access.
+
+    Cached facts carry a large analyzer payload that a warm build never reads (only the
+    files it re-resolves need it), and forked workers send it back as one string rather
+    than as millions of small objects.
+    """
+
+    __slots__ = ("_parsed", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._parsed: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, value: Mapping[str, Any]) -> LazyJSON:
+        if isinstance(value, LazyJSON):
+            return value
+        return cls(json.dumps(value, separators=(",", ":")))
+
+    def _value(self) -> dict[str, Any]:
+        if self._parsed is None:
+            self._parsed = json.loads(self.text)
+        return self._parsed
+
+    def __getitem__(self, key: str) -> Any:
+        return self._value()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._value())
+
+    def __len__(self) -> int:
+        return len(self._value())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (LazyJSON, (self.text,))
+
+
 @dataclass(frozen=True)
 class FileFacts:
     """What one file says about itself, independent of every other file.
@@ -208,7 +247,7 @@ class FileFacts:
             "interface_hash": self.interface_hash,
             "provides": sorted(self.provides),
             "syntax_error_lines": list(self.syntax_error_lines),
-            "data": self.data,
+            "data": LazyJSON.of(self.data).text,
         }
 
     @classmethod
@@ -222,7 +261,7 @@ class FileFacts:
             interface_hash=data["interface_hash"],
             provides=frozenset(data["provides"]),
             syntax_error_lines=tuple(data["syntax_error_lines"]),
-            data=data["data"],
+            data=LazyJSON(data["data"]) if isinstance(data["data"], str) else data["data"],
         )
 
 

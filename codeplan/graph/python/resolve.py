@@ -29,6 +29,7 @@ from codeplan.graph.python.exprs import Expr, expr_dotted
 from codeplan.graph.python.extract import module_name_for
 
 Value = tuple[str, ...]
+_MAX_INFERENCE_DEPTH = 40
 _FUNCTION_KINDS = (BlockKind.FUNCTION, BlockKind.METHOD)
 _MAX_VALUES = 6
 KEY_PREFIX = "python:"
@@ -52,16 +53,19 @@ class PythonResolver:
     def __init__(self, index: ResolutionIndex) -> None:
         self.index = index
         self._memo: dict[tuple[str, str], tuple[list[Value], frozenset[str]]] = {}
+        # memo keys by the file their key names and by the dependency keys they consulted,
+        # so an update forgets exactly what it must without scanning the whole memo
+        self._memo_by_path: dict[str, set[tuple[str, str]]] = {}
+        self._memo_by_dependency: dict[str, set[tuple[str, str]]] = {}
         self._active: set[tuple[str, str]] = set()
         self._cuts = 0
 
     def invalidate(self, path: str, keys: frozenset[str]) -> None:
-        own = (path + "::", path + "\0")
-        self._memo = {
-            key: hit
-            for key, hit in self._memo.items()
-            if key[0] != path and not key[0].startswith(own) and not (keys and hit[1] & keys)
-        }
+        stale = set(self._memo_by_path.pop(path, ()))
+        for key in keys:
+            stale |= self._memo_by_dependency.pop(key, set())
+        for memo_key in stale:
+            self._memo.pop(memo_key, None)
 
     # -- entry point ----------------------------------------------------------------------
 
@@ -489,7 +493,8 @@ class PythonResolver:
         if hit is not None:
             self.index.consult(hit[1])
             return hit[0]
-        if key in self._active:
+        if key in self._active or len(self._active) >= _MAX_INFERENCE_DEPTH:
+            # a cycle, or a chain of inferences too long to be worth following
             self._cuts += 1
             return []
         cuts_before = self._cuts
@@ -500,7 +505,11 @@ class PythonResolver:
         finally:
             self._active.discard(key)
         if self._cuts == cuts_before:
-            self._memo[key] = (result, frozenset(deps))
+            consulted = frozenset(deps)
+            self._memo[key] = (result, consulted)
+            self._memo_by_path.setdefault(_path_of(key[0]), set()).add(key)
+            for dependency in consulted:
+                self._memo_by_dependency.setdefault(dependency, set()).add(key)
         return result
 
     def _returns(self, function_id: str) -> list[Value]:
@@ -598,6 +607,11 @@ class PythonResolver:
     def _function_kind(self, function_id: str) -> str:
         _, info = self._function_info(function_id)
         return str(info["kind"]) if info else ""
+
+
+def _path_of(memo_subject: str) -> str:
+    """The file a memo key is about: keys start with a block id or `path\0name`."""
+    return memo_subject.split("\0", 1)[0].split("::", 1)[0]
 
 
 def _as_inferred(values: list[Value]) -> list[Value]:
