@@ -268,3 +268,13 @@ def test_read_source_reports_permission_denied(tmp_path: Path) -> None:
         assert read_source(tmp_path, "locked.py") == SkippedFile("locked.py", "unreadable")
     finally:
         locked.chmod(0o644)
+
+
+def test_a_root_that_its_repository_ignores_is_walked(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / ".gitignore").write_text("downloads/\n")
+    project = tmp_path / "downloads" / "project"
+    project.mkdir(parents=True)
+    (project / "a.py").write_text("x = 1\n")
+    selection = discover_files(project, {".py"})
+    assert [f.path for f in selection.files] == ["a.py"]

@@ -191,7 +191,19 @@ def _git_listing(root: Path) -> list[str] | None:
                 "git ls-files failed in %s (%s); walking the folder instead", root, message
             )
         return None
-    return [os.fsdecode(raw) for raw in completed.stdout.split(b"\0") if raw]
+    listed = [os.fsdecode(raw) for raw in completed.stdout.split(b"\0") if raw]
+    if not listed and _ignored_by_enclosing_repository(root, environment):
+        # the user pointed at a folder their repository ignores (a download, a checkout
+        # of another project): they want its files, so walk it
+        return None
+    return listed
+
+
+def _ignored_by_enclosing_repository(root: Path, environment: dict[str, str]) -> bool:
+    completed = subprocess.run(
+        ["git", "check-ignore", "-q", "."], cwd=root, env=environment, capture_output=True
+    )
+    return completed.returncode == 0
 
 
 def _walk(root: Path, path_filter: _PathFilter) -> Iterator[str]:
