@@ -147,11 +147,14 @@ def test_module_level_calls_have_the_module_as_source(tmp_path: Path) -> None:
 
 def test_forked_workers_build_the_same_graph_as_one_process(tmp_path: Path) -> None:
     count = MIN_ITEMS_TO_FORK + 20  # enough files for the work to be spread over processes
+    (tmp_path / "common.py").write_text("def helper():\n    return 1\n")
     for index in range(count):
         (tmp_path / f"mod{index}.py").write_text(
+            "from common import helper\n"
             f"from mod{(index + 1) % count} import Thing{(index + 1) % count}\n\n\n"
             f"class Thing{index}:\n"
             f"    def use(self):\n"
+            f"        helper()\n"
             f"        return Thing{(index + 1) % count}().use()\n"
         )
     serial = build_graph(tmp_path, GraphOptions(use_cache=False, workers=1))
@@ -165,3 +168,11 @@ def test_forked_workers_build_the_same_graph_as_one_process(tmp_path: Path) -> N
     cached.update_file("mod1.py", edited)
     serial.update_file("mod1.py", edited)
     assert cached.graph.snapshot() == serial.graph.snapshot()
+    # an interface change every module depends on: re-resolution is spread over processes
+    renamed = "def assist():\n    return 1\n"
+    report = cached.update_file("common.py", renamed, keep_stale=True)
+    serial.update_file("common.py", renamed, keep_stale=True)
+    assert len(report.reresolved) > MIN_ITEMS_TO_FORK
+    assert cached.graph.snapshot() == serial.graph.snapshot()
+    # each module but the edited mod1 keeps its import of and call to the vanished helper
+    assert len([e for e in cached.graph.edges() if e.stale]) == 2 * (count - 1)

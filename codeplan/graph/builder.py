@@ -358,15 +358,18 @@ class GraphBuilder:
             self._stale.tombstones.pop(block.id, None)
             self.graph.add_block(block)
 
+        to_resolve = sorted(p for p in affected if p in self._facts)
+        # a signature change can touch hundreds of files: those go to forked workers too
+        resolved = map_forked(lambda p: self._resolve(self._facts[p]), to_resolve, self._workers())
+        new_resolutions = {r.path: r for r in resolved}
         for other in sorted(affected):
             old_resolution = self._resolutions.pop(other, None)
             if old_resolution is not None:
                 self._remove_resolution(old_resolution)
                 self._forget_dependencies(other, old_resolution)
-            facts = self._facts.get(other)
-            if facts is None:
+            resolution = new_resolutions.get(other)
+            if resolution is None:
                 continue
-            resolution = self._resolve(facts)
             self._resolutions[other] = resolution
             for key in resolution.depends_on:
                 self._dependents.setdefault(key, set()).add(other)
