@@ -28,11 +28,6 @@ from benchmarks._callgraph import (  # noqa: E402
 CASE_DIRS = discover_cases()
 CASE_IDS = [path.name for path in CASE_DIRS]
 
-# Known analyzer gaps: the case stays the spec; the test fails loudly once the gap closes.
-KNOWN_GAPS = {
-    "enum_container_and_union_types": "tuple unpacking of a `tuple[A, B]` return is not inferred",
-}
-
 
 def test_suite_has_enough_cases() -> None:
     assert len(CASE_DIRS) >= 30, f"only {len(CASE_DIRS)} call-graph cases found"
@@ -44,19 +39,7 @@ def test_expected_edges_are_well_formed(case_dir: Path) -> None:
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize(
-    "case_dir",
-    [
-        pytest.param(
-            path,
-            marks=pytest.mark.xfail(reason=KNOWN_GAPS[path.name], strict=True),
-        )
-        if path.name in KNOWN_GAPS
-        else path
-        for path in CASE_DIRS
-    ],
-    ids=CASE_IDS,
-)
+@pytest.mark.parametrize("case_dir", CASE_DIRS, ids=CASE_IDS)
 def test_callgraph_case(case_dir: Path) -> None:
     case = load_case(case_dir)
     comparison = compare(case.expected, analyze(case.path))

@@ -12,6 +12,9 @@ Extraction turns tree-sitter nodes into these lists; resolution evaluates them. 
     ["u", expr, expr]      either value (`a or b`, `a if c else b`)
     ["el", expr]           a container whose elements are expr (`list[Foo]`)
     ["it", expr]           an element of the container expr (`for x in expr`, `expr[i]`)
+    ["tup", [expr, ...]]   a tuple of known length (`tuple[A, B]`, `return a, b`)
+    ["ix", expr, i]        the i-th element of a tuple (`a, b = expr`)
+    ["x"]                  nothing to infer (an unknown element inside a tuple)
     ["?"]                  unknown
 """
 
@@ -24,6 +27,8 @@ from tree_sitter import Node
 
 Expr = list[Any]
 UNKNOWN: Expr = ["?"]
+NOTHING: Expr = ["x"]
+_TUPLES = {"tuple", "Tuple", "typing.Tuple"}
 
 _DOTTED = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 _UNION_WRAPPERS = {"Optional", "Union", "typing.Optional", "typing.Union", "Annotated"}
@@ -182,6 +187,13 @@ def _subscript_annotation(node: Node) -> list[Expr]:
     if wrapper in _CLASS_WRAPPERS and arg_nodes:
         # type[Foo] is the class itself, not an instance of it
         return [t[1] for t in annotation_types(arg_nodes[0]) if t[0] == "i"]
+    if (
+        wrapper in _TUPLES
+        and len(arg_nodes) > 1
+        and not any(a.type == "ellipsis" for a in arg_nodes)
+    ):
+        elements = [annotation_types(arg) for arg in arg_nodes]
+        return [["tup", [types[0] if types else NOTHING for types in elements]]]
     if wrapper in _CONTAINERS and arg_nodes:
         return [["el", t] for t in annotation_types(arg_nodes[0])]
     return []

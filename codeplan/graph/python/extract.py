@@ -494,7 +494,7 @@ class PythonExtractor(ReferenceCollector):
         if scope.kind in ("module", "class") and left.type in ("identifier", "pattern_list"):
             names = [left] if left.type == "identifier" else left.named_children
             single = left.type == "identifier"
-            for name_node in names:
+            for position, name_node in enumerate(names):
                 if name_node.type != "identifier":
                     continue
                 name = text(name_node)
@@ -511,11 +511,11 @@ class PythonExtractor(ReferenceCollector):
                         self._header(statement, None)[:200],
                     )
                     self.fields[field_id] = {"values": []}
-                field_values = values if single else [UNKNOWN]
+                field_values = values if single else [["ix", v, position] for v in values]
                 self.fields[field_id]["values"].extend([scope.id, v] for v in field_values)
                 scope.bind(name, "assign", field_id, field_values)
             return
-        self._bind_targets(left, scope, values if left.type == "identifier" else [UNKNOWN])
+        self._bind_targets(left, scope, values)
         self._instance_fields(statement, left, scope, values)
         self._visit(left, scope, context="store")
 

@@ -42,10 +42,16 @@ class ReferenceCollector:
             "list_splat_pattern",
             "parenthesized_expression",
         ):
-            for child in target.named_children:
-                self._bind_targets(
-                    child, scope, values if target.type == "as_pattern_target" else [UNKNOWN]
-                )
+            children = target.named_children
+            if target.type == "as_pattern_target":
+                for child in children:
+                    self._bind_targets(child, scope, values)
+                return
+            starred = any(c.type == "list_splat_pattern" for c in children)
+            for position, child in enumerate(children):
+                # `a, b = pair()`: each name gets its element of the tuple
+                element = [UNKNOWN] if starred else [["ix", v, position] for v in values]
+                self._bind_targets(child, scope, element)
 
     # -- expressions ----------------------------------------------------------------------
 

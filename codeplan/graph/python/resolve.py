@@ -418,6 +418,15 @@ class PythonResolver:
             return [
                 ("inst", v[1]) for v in self._eval(expr[1], path, scope_id, site) if v[0] == "elem"
             ]
+        if head == "tup":
+            return [("tup", *(self._element_class(e, path, scope_id) for e in expr[1]))]
+        if head == "ix":
+            position = expr[2] + 1
+            return [
+                ("inst", v[position] if v[0] == "tup" else v[1])
+                for v in self._eval(expr[1], path, scope_id, site)
+                if (v[0] == "tup" and len(v) > position and v[position]) or v[0] == "elem"
+            ]
         if head == "s":
             return [("super", expr[1])]
         if head == "b":
@@ -429,6 +438,13 @@ class PythonResolver:
                 if v[0] in ("blk", "ext", "exti") and (v[0] != "blk" or self._is_class(v[1]))
             ]
         return []
+
+    def _element_class(self, expr: Expr, path: str, scope_id: str) -> str:
+        """The class of a tuple element's instances, or "" when unknown."""
+        for value in self._eval(expr, path, scope_id, None):
+            if value[0] == "inst":
+                return value[1]
+        return ""
 
     def _attribute(self, base: Value, name: str, site: _Site | None) -> list[Value]:
         kind = base[0]

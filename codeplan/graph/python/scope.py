@@ -75,8 +75,14 @@ def _substitute(expr: Expr, scope: Scope, local: set[str], depth: int) -> list[E
         return [s for v in values for s in _substitute(v, scope, local, depth + 1)][
             :_MAX_SUBSTITUTIONS
         ]
-    if head in ("a", "c", "i"):
+    if head in ("a", "c", "i", "el", "it", "ix"):
         return [[head, s, *expr[2:]] for s in _substitute(expr[1], scope, local, depth)]
+    if head == "u":
+        either = _substitute(expr[1], scope, local, depth)
+        return either + _substitute(expr[2], scope, local, depth)
+    if head == "tup":
+        elements = [_substitute(e, scope, local, depth) for e in expr[1]]
+        return [["tup", [found[0] if found else UNKNOWN for found in elements]]]
     return [expr]
 
 
