@@ -16,7 +16,8 @@ from tree_sitter import Language, Node, Parser
 from codeplan.graph.analyzer import ResolutionIndex
 from codeplan.graph.model import FileFacts, content_hash
 from codeplan.graph.python.extract import PythonExtractor, module_name_for
-from codeplan.graph.python.resolve import KEY_PREFIX, PythonResolver
+from codeplan.graph.python.lookup import KEY_PREFIX
+from codeplan.graph.python.resolve import PythonResolver
 
 __all__ = ["PythonAnalyzer", "module_name_for"]
 

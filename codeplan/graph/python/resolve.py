@@ -26,13 +26,12 @@ from codeplan.graph.model import (
     UnresolvedRef,
 )
 from codeplan.graph.python.exprs import Expr, expr_dotted
-from codeplan.graph.python.extract import module_name_for
+from codeplan.graph.python.lookup import KEY_PREFIX, FactsLookup
 
 Value = tuple[str, ...]
 _MAX_INFERENCE_DEPTH = 40
 _FUNCTION_KINDS = (BlockKind.FUNCTION, BlockKind.METHOD)
 _MAX_VALUES = 6
-KEY_PREFIX = "python:"
 
 
 @dataclass
@@ -49,9 +48,9 @@ class _Site:
             self.edges[key] = self.line
 
 
-class PythonResolver:
+class PythonResolver(FactsLookup):
     def __init__(self, index: ResolutionIndex) -> None:
-        self.index = index
+        super().__init__(index)
         self._memo: dict[tuple[str, str], tuple[list[Value], frozenset[str]]] = {}
         # memo keys by the file their key names and by the dependency keys they consulted,
         # so an update forgets exactly what it must without scanning the whole memo
@@ -199,57 +198,6 @@ class PythonResolver:
             targets = [v[1] for v in self._star_member(found, imported, set()) if v[0] == "blk"]
         return sorted(set(targets)), None if targets else f"{found}.{imported}"
 
-    # -- modules --------------------------------------------------------------------------
-
-    def _module_facts(self, module: str) -> FileFacts | None:
-        for facts in self.index.lookup(KEY_PREFIX + module):
-            if facts.language == "python" and facts.data["module"] == module:
-                return facts
-        return None
-
-    def _find_module(self, name: str, importer: str) -> str | None:
-        """The repository module an absolute import names, if any.
-
-        Besides the exact name, a script or test outside any package sees the modules of
-        its own folder (Python puts a script's folder on sys.path; so does pytest).
-        """
-        if self._module_facts(name) is not None:
-            return name
-        folder = importer.rsplit("/", 1)[0] if "/" in importer else ""
-        if not folder:
-            return None
-        package = module_name_for(f"{folder}/__init__.py")
-        if self._module_facts(package) is None:
-            prefixed = f"{package}.{name}"
-            if self._module_facts(prefixed) is not None:
-                return prefixed
-        return None
-
-    def _module_path(self, module: str) -> str:
-        facts = self._module_facts(module)
-        return facts.path if facts is not None else module
-
-    def _module_bindings(self, module: str) -> dict[str, list[list[Any]]]:
-        facts = self._module_facts(module)
-        if facts is None:
-            return {}
-        bindings: dict[str, list[list[Any]]] = facts.data["scopes"][facts.path]["bindings"]
-        return bindings
-
-    def _absolute(self, module: str, level: int, importer: str) -> str | None:
-        if level == 0:
-            return module
-        facts = self.index.facts(importer)
-        if facts is None:
-            return None
-        package = facts.data["module"].split(".")
-        if not importer.endswith("__init__.py"):
-            package = package[:-1]
-        if level - 1 > len(package):
-            return None
-        base = package[: len(package) - (level - 1)]
-        return ".".join(base + ([module] if module else []))
-
     def _module_member(self, module: str, name: str, site: _Site | None) -> list[Value]:
         facts = self._module_facts(module)
         if facts is not None:
@@ -342,13 +290,6 @@ class PythonResolver:
                     )
                 )
         return _dedupe(values)
-
-    def _scope_parent(self, path: str, scope_id: str) -> str | None:
-        facts = self.index.facts(path)
-        if facts is None:
-            return None
-        parent: str | None = facts.data["scopes"][scope_id]["parent"]
-        return parent
 
     def _import_value(self, path: str, import_id: str, name: str) -> list[Value]:
         # memoised: it also cuts import cycles (`from .a import a` inside a.py)
@@ -586,43 +527,12 @@ class PythonResolver:
                     return value[1]
         return None
 
-    # -- blocks ---------------------------------------------------------------------------
-
-    def _facts_of(self, path: str) -> FileFacts | None:
-        facts = self.index.facts(path)
-        if facts is not None:
-            self.index.consult({KEY_PREFIX + facts.data["module"]})
-        return facts
-
-    def _kind(self, some_block_id: str) -> BlockKind | None:
-        block = self.index.block(some_block_id)
-        return block.kind if block is not None else None
-
-    def _is_class(self, some_block_id: str) -> bool:
-        return self._kind(some_block_id) is BlockKind.CLASS
-
-    def _members(self, class_id: str) -> dict[str, str]:
-        facts = self._facts_of(class_id.split("::")[0])
-        if facts is None:
-            return {}
-        info = facts.data["classes"].get(class_id)
-        return info["members"] if info is not None else {}
-
     def _class_member(self, class_id: str, name: str, skip_self: bool) -> str | None:
         for cls in self._mro(class_id)[1 if skip_self else 0 :]:
             member = self._members(cls).get(name)
             if member is not None:
                 return member
         return None
-
-    def _function_info(self, function_id: str) -> tuple[str, dict[str, Any] | None]:
-        path = function_id.split("::")[0]
-        facts = self._facts_of(path)
-        return path, (facts.data["functions"].get(function_id) if facts else None)
-
-    def _function_kind(self, function_id: str) -> str:
-        _, info = self._function_info(function_id)
-        return str(info["kind"]) if info else ""
 
 
 def _path_of(memo_subject: str) -> str:
