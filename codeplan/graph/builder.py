@@ -9,13 +9,11 @@ consulted it — the result equals a full rebuild.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from codeplan.graph.analyzer import LanguageAnalyzer, ResolutionIndex, Resolver
 from codeplan.graph.cache import AnalysisCache
 from codeplan.graph.codegraph import CodeGraph
 from codeplan.graph.files import SkippedFile, discover_files, read_source
+from codeplan.graph.gcpause import collector_paused
 from codeplan.graph.model import (
     Block,
     Edge,
@@ -135,7 +134,7 @@ class GraphBuilder:
     def build(self, progress: Progress | None = None) -> BuildReport:
         # a build allocates millions of small long-lived objects; the cyclic collector would
         # rescan them again and again for nothing (half the time of a warm build)
-        with _collector_paused():
+        with collector_paused(freeze=True):
             return self._build(progress)
 
     def _build(self, progress: Progress | None) -> BuildReport:
@@ -438,21 +437,6 @@ class GraphBuilder:
             if not self.graph.related(block_id, inverse=True):
                 self.graph.remove_block(block_id)
                 del self._stale.tombstones[block_id]
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        # The graph lives as long as the builder: freezing moves it out of the collector's
-        # reach, so neither re-enabling the collector nor the next update rescans it.
-        # (Reference counting still frees it; only cycles created by the build stay.)
-        gc.freeze()
-        if was_enabled:
-            gc.enable()
 
 
 def _resolution_key(facts: FileFacts) -> str:

@@ -11,7 +11,6 @@ process or thread opens its own cache object.
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import os
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from codeplan.errors import CacheError
+from codeplan.graph.gcpause import collector_paused
 from codeplan.graph.model import FileFacts, FileResolution
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class AnalysisCache:
         wanted = {path: (digest, version) for path, digest, version in keys}
         found: dict[str, FileFacts] = {}
         rows = self._select("facts", "content_hash, analyzer_version", list(wanted))
-        with _collector_paused():
+        with collector_paused():
             for path, digest, version, payload in rows:
                 if wanted.get(path) == (digest, version):
                     facts = _decode(payload, FileFacts.from_json)
@@ -104,7 +104,7 @@ class AnalysisCache:
         """The cached resolution of each path, if it was stored under exactly `keys[path]`."""
         found: dict[str, FileResolution] = {}
         rows = self._select("resolutions", "resolution_key", list(keys))
-        with _collector_paused():
+        with collector_paused():
             for path, resolution_key, payload in rows:
                 if keys.get(path) == resolution_key:
                     resolution = _decode(payload, FileResolution.from_json)
@@ -272,16 +272,3 @@ def _decode(payload: Any, parse: Callable[[Any], _Decoded]) -> _Decoded | None:
         return parse(json.loads(zlib.decompress(payload)))
     except Exception:  # any damage to a cached row makes it a miss
         return None
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Decoding thousands of entries allocates ~100k objects that all stay alive; the cyclic
-    collector would traverse them again and again for nothing (it doubled decoding time)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
