@@ -17,6 +17,7 @@ param, global, nonlocal.  A scope id is its block's id; the module scope's id is
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from tree_sitter import Node
@@ -51,6 +52,18 @@ def module_name_for(path: str) -> str:
     if parts[0] == "src" and len(parts) > 1:
         parts = parts[1:]
     return ".".join(parts)
+
+
+@dataclass(frozen=True)
+class _Definition:
+    """A class or function definition about to become a block."""
+
+    node: Node  # the decorated definition when decorated: the block starts at its decorators
+    definition: Node
+    qualname: str
+    parent: str
+    signature: str
+    decorators: tuple[str, ...]
 
 
 class PythonExtractor(ReferenceCollector):
@@ -250,22 +263,17 @@ class PythonExtractor(ReferenceCollector):
                 self._visit_inner(expression[0], scope)
         body = definition.child_by_field_name("body")
         signature = self._header(definition, body)
+        found = _Definition(node, definition, qualname, parent, signature, decorator_texts)
         if definition.type == "class_definition":
-            self._class(node, definition, scope, qualname, parent, signature, decorator_texts)
+            self._class(found, scope)
         else:
-            self._function(node, definition, scope, qualname, parent, signature, decorator_texts)
+            self._function(found, scope)
 
-    def _class(
-        self,
-        node: Node,
-        definition: Node,
-        scope: Scope,
-        qualname: str,
-        parent: str,
-        signature: str,
-        decorators: tuple[str, ...],
-    ) -> None:
-        class_id = self._add_block(node, BlockKind.CLASS, qualname, parent, signature, decorators)
+    def _class(self, found: _Definition, scope: Scope) -> None:
+        definition, qualname = found.definition, found.qualname
+        class_id = self._add_block(
+            found.node, BlockKind.CLASS, qualname, found.parent, found.signature, found.decorators
+        )
         scope.bind(qualname.rsplit(".", 1)[-1], "class", class_id, [])
         bases: list[Expr] = []
         superclasses = definition.child_by_field_name("superclasses")
@@ -290,21 +298,15 @@ class PythonExtractor(ReferenceCollector):
                 if target is not None and kind in ("def", "class", "assign"):
                     info["members"].setdefault(name, target)
 
-    def _function(
-        self,
-        node: Node,
-        definition: Node,
-        scope: Scope,
-        qualname: str,
-        parent: str,
-        signature: str,
-        decorators: tuple[str, ...],
-    ) -> None:
+    def _function(self, found: _Definition, scope: Scope) -> None:
+        definition, qualname, parent = found.definition, found.qualname, found.parent
         in_class = scope.kind == "class"
         kind = BlockKind.METHOD if in_class else BlockKind.FUNCTION
-        function_id = self._add_block(node, kind, qualname, parent, signature, decorators)
+        function_id = self._add_block(
+            found.node, kind, qualname, parent, found.signature, found.decorators
+        )
         scope.bind(qualname.rsplit(".", 1)[-1], "def", function_id, [])
-        method_kind = _method_kind(decorators) if in_class else ""
+        method_kind = _method_kind(found.decorators) if in_class else ""
         function_scope = Scope(
             function_id, "function", scope.id, class_id=parent if in_class else scope.class_id
         )
