@@ -98,6 +98,10 @@ class Resolver(Protocol):
         """Forget memoised inference about file `path`, and about dependency `keys`."""
         ...
 
+    def resolve_name(self, name: str, scope: str) -> list[str]:
+        """Ids of the blocks a (dotted) name denotes inside scope block `scope`."""
+        ...
+
 
 class LanguageAnalyzer(Protocol):
     """One per language; adding a language means adding one of these plus its queries."""

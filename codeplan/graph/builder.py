@@ -24,6 +24,7 @@ from codeplan.graph.files import SkippedFile, discover_files, read_source
 from codeplan.graph.gcpause import collector_paused
 from codeplan.graph.model import (
     Block,
+    BlockKind,
     Edge,
     FileFacts,
     FileResolution,
@@ -35,6 +36,7 @@ from codeplan.graph.parallel import map_forked
 from codeplan.graph.registry import default_analyzers
 
 Progress = Callable[[int, int], None]
+_SCOPE_KINDS = (BlockKind.MODULE, BlockKind.CLASS, BlockKind.FUNCTION, BlockKind.METHOD)
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,20 @@ class GraphBuilder:
 
     def facts(self, path: str) -> FileFacts | None:
         return self._facts.get(path)
+
+    def resolve(self, name: str, scope: str) -> list[Block]:
+        """The blocks a name (`helper`, `self.repo.save`, `pkg.mod.Class`) denotes as seen
+        from inside block `scope` (an id; a block that is not a scope, such as a field or a
+        statement, is seen from its nearest enclosing class, function or module)."""
+        block = self.graph.block(scope)
+        while block.kind not in _SCOPE_KINDS and block.parent is not None:
+            block = self.graph.block(block.parent)
+        resolver = self._resolvers.get(block.language)
+        if resolver is None:
+            return []
+        return [
+            self.graph.block(i) for i in resolver.resolve_name(name, block.id) if i in self.graph
+        ]
 
     # -- full build -----------------------------------------------------------------------
 

@@ -98,6 +98,17 @@ class GenericResolver:
         """Forget what was derived from file `path`, and results that consulted `keys`."""
         self._modules.invalidate(path, keys)
 
+    def resolve_name(self, name: str, scope: str) -> list[str]:
+        view = self._modules.view_at(scope.split("::", 1)[0])
+        receiver, _, last = name.rpartition(".")
+        every_kind = frozenset(BlockKind)
+        found = (
+            self._resolve_member(view, scope, receiver, last, every_kind)
+            if receiver
+            else self._resolve_bare(view, scope, name, every_kind)
+        )
+        return [block.id for block in found.targets]
+
     def _import_edges(self, view: FileView, out: Output) -> None:
         for record in view.imports:
             scope = self._modules.scope(view, record.source)

@@ -25,7 +25,7 @@ from codeplan.graph.model import (
     Relation,
     UnresolvedRef,
 )
-from codeplan.graph.python.exprs import Expr, expr_dotted
+from codeplan.graph.python.exprs import Expr, dotted_expr, expr_dotted
 from codeplan.graph.python.lookup import KEY_PREFIX, FactsLookup
 
 Value = tuple[str, ...]
@@ -65,6 +65,18 @@ class PythonResolver(FactsLookup):
             stale |= self._memo_by_dependency.pop(key, set())
         for memo_key in stale:
             self._memo.pop(memo_key, None)
+
+    def resolve_name(self, name: str, scope: str) -> list[str]:
+        path = scope.split("::", 1)[0]
+        site = _Site(scope, 0)
+        values = self._eval(dotted_expr(name), path, scope, site)
+        found = [v[1] for v in values if v[0] == "blk"]
+        found += [self._module_path(v[1]) for v in values if v[0] == "mod"]
+        if found:
+            return _unique(found)
+        # a field denotes its value, not itself: the definition is the last field read
+        fields = [target for (_, target, relation) in site.edges if relation is Relation.USES]
+        return fields[-1:]
 
     # -- entry point ----------------------------------------------------------------------
 
@@ -548,6 +560,10 @@ def _as_inferred(values: list[Value]) -> list[Value]:
 def _exports(facts: FileFacts, name: str) -> bool:
     names = facts.data["all"]
     return name in names if names is not None else not name.startswith("_")
+
+
+def _unique(ids: list[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
 
 
 def _dedupe(values: list[Value]) -> list[Value]:
