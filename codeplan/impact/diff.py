@@ -1,0 +1,137 @@
+"""Block diff: which blocks were added, modified, deleted or renamed between two states.
+
+A block's *own* text is its text with its child blocks cut out, so editing a method
+modifies the method, not its class and module as well.  A deleted and an added block of
+the same kind under the same parent are a rename when their own text is the same once the
+name is ignored, or when they sit at the same position among their siblings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from codeplan.graph.model import Block, BlockKind
+
+
+class ChangeKind(str, Enum):
+    ADDED = "added"
+    MODIFIED = "modified"
+    DELETED = "deleted"
+    RENAMED = "renamed"
+
+
+@dataclass(frozen=True)
+class BlockChange:
+    kind: ChangeKind
+    old: Block | None
+    new: Block | None
+
+    @property
+    def block(self) -> Block:
+        """The block as it is now (as it was, for a deletion)."""
+        found = self.new or self.old
+        assert found is not None
+        return found
+
+
+@dataclass(frozen=True)
+class _Side:
+    blocks: Mapping[str, Block]
+    sources: Mapping[str, bytes]  # path -> file contents
+
+    def own_text(self, block: Block) -> bytes:
+        source = self.sources.get(block.path, b"")
+        start, end = block.start_byte, block.end_byte
+        pieces, cursor = [], start
+        for child in sorted(self._children(block), key=lambda b: b.start_byte):
+            if child.start_byte >= cursor and child.end_byte <= end:
+                pieces.append(source[cursor : child.start_byte])
+                cursor = child.end_byte
+        pieces.append(source[cursor:end])
+        return b"".join(pieces)
+
+    def _children(self, block: Block) -> Iterable[Block]:
+        return (b for b in self.blocks.values() if b.parent == block.id)
+
+    def siblings(self, block: Block) -> list[str]:
+        return [
+            b.id
+            for b in sorted(self.blocks.values(), key=lambda b: b.start_byte)
+            if b.parent == block.parent and b.kind is block.kind
+        ]
+
+
+def diff_blocks(
+    old_blocks: Iterable[Block],
+    new_blocks: Iterable[Block],
+    old_sources: Mapping[str, bytes],
+    new_sources: Mapping[str, bytes],
+) -> list[BlockChange]:
+    """The changes from the old blocks to the new ones, in a stable order."""
+    old = _Side({b.id: b for b in old_blocks}, old_sources)
+    new = _Side({b.id: b for b in new_blocks}, new_sources)
+    changes: list[BlockChange] = []
+    for block_id in sorted(old.blocks.keys() & new.blocks.keys()):
+        before, after = old.blocks[block_id], new.blocks[block_id]
+        if _digest(old.own_text(before)) != _digest(new.own_text(after)):
+            changes.append(BlockChange(ChangeKind.MODIFIED, before, after))
+    # parents sort before their children, so a renamed class is paired before its members
+    deleted = [old.blocks[i] for i in sorted(old.blocks.keys() - new.blocks.keys())]
+    added = [new.blocks[i] for i in sorted(new.blocks.keys() - old.blocks.keys())]
+    renamed: dict[str, str] = {}
+    for before in deleted:
+        moved = _moved_with_parent(before, added, renamed)
+        if moved is not None:
+            added.remove(moved)
+            renamed[before.id] = moved.id
+            if _digest(old.own_text(before)) != _digest(new.own_text(moved)):
+                changes.append(BlockChange(ChangeKind.MODIFIED, before, moved))
+            continue
+        partner = _rename_partner(before, added, old, new)
+        if partner is None:
+            changes.append(BlockChange(ChangeKind.DELETED, before, None))
+        else:
+            added.remove(partner)
+            renamed[before.id] = partner.id
+            # an import's id comes from the names it binds: a changed import is modified
+            kind = ChangeKind.MODIFIED if before.kind is BlockKind.IMPORT else ChangeKind.RENAMED
+            changes.append(BlockChange(kind, before, partner))
+    changes.extend(BlockChange(ChangeKind.ADDED, None, after) for after in added)
+    return sorted(changes, key=lambda c: (c.block.path, c.block.start_byte, c.kind.value))
+
+
+def _moved_with_parent(before: Block, added: list[Block], renamed: dict[str, str]) -> Block | None:
+    """A member of a renamed class keeps its name under the class's new name."""
+    if before.parent not in renamed:
+        return None
+    suffix = before.id[len(before.parent) :]
+    expected = renamed[before.parent] + suffix
+    return next((b for b in added if b.id == expected), None)
+
+
+def _rename_partner(before: Block, added: list[Block], old: _Side, new: _Side) -> Block | None:
+    candidates = [b for b in added if b.kind is before.kind and b.parent == before.parent]
+    if not candidates:
+        return None
+    body = _without_name(old.own_text(before), before.name)
+    same_body = [c for c in candidates if _without_name(new.own_text(c), c.name) == body]
+    if len(same_body) == 1:
+        return same_body[0]
+    old_position = old.siblings(before).index(before.id)
+    same_place = [c for c in candidates if new.siblings(c).index(c.id) == old_position]
+    return same_place[0] if len(same_place) == 1 else None
+
+
+def _without_name(text: bytes, name: str) -> bytes:
+    return re.sub(rb"\b" + re.escape(name.encode()) + rb"\b", b"\0", text, count=1)
+
+
+def _digest(text: bytes) -> str:
+    """Blank lines and trailing spaces are ignored (adding a member changes the gaps around
+    the others); indentation is not, since in Python it is meaning."""
+    lines = (line.rstrip() for line in text.splitlines())
+    return hashlib.blake2b(b"\n".join(line for line in lines if line), digest_size=16).hexdigest()
