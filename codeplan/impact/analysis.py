@@ -1,0 +1,170 @@
+"""Change may-impact analysis: from classified block changes to the blocks that may need
+an edit next, each with the relation followed, its cause and a priority."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from codeplan.graph.codegraph import CodeGraph
+from codeplan.graph.model import Block, BlockKind
+from codeplan.impact.classify import ChangeLabel, classify
+from codeplan.impact.diff import BlockChange
+from codeplan.impact.escape import EscapeVerdict, body_change_escapes
+from codeplan.impact.rules import BOTH, DEFAULT_RULES, NEW, OLD, Follow
+
+_WHAT_CHANGED = {
+    ChangeLabel.MMB: "body changed",
+    ChangeLabel.MMS: "signature changed",
+    ChangeLabel.MF: "field changed",
+    ChangeLabel.MC: "class declaration changed",
+    ChangeLabel.MCC: "constructor signature changed",
+    ChangeLabel.MI: "import changed",
+    ChangeLabel.AM: "method added",
+    ChangeLabel.AF: "field added",
+    ChangeLabel.ACC: "constructor added",
+    ChangeLabel.DM: "deleted",
+    ChangeLabel.DF: "field deleted",
+    ChangeLabel.DC: "class deleted",
+    ChangeLabel.DCC: "constructor deleted",
+    ChangeLabel.DI: "import deleted",
+    ChangeLabel.RENAMED: "renamed",
+    ChangeLabel.EXPORTS_CHANGED: "exports (__all__) changed",
+}
+
+
+@dataclass(frozen=True)
+class ClassifiedChange:
+    change: BlockChange
+    labels: tuple[ChangeLabel, ...]
+    escape: EscapeVerdict | None  # for body changes: do callers see it?
+
+
+@dataclass(frozen=True)
+class ImpactedBlock:
+    block: Block
+    relation: str  # the relation followed from the cause, e.g. "CalledBy"
+    cause: Block
+    label: ChangeLabel
+    is_test: bool
+    priority: int  # lower: more likely to need an edit
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImpactReport:
+    changes: tuple[ClassifiedChange, ...]
+    impacted: tuple[ImpactedBlock, ...]
+
+
+def analyze_impact(
+    old_graph: CodeGraph,
+    new_graph: CodeGraph,
+    changes: Sequence[BlockChange],
+    old_sources: Mapping[str, bytes],
+    new_sources: Mapping[str, bytes],
+    rules: Mapping[ChangeLabel, tuple[Follow, ...]] = DEFAULT_RULES,
+) -> ImpactReport:
+    classified = [_classify(c, old_sources, new_sources) for c in changes]
+    changed_ids = {b.id for c in changes for b in (c.old, c.new) if b is not None}
+    found: dict[str, ImpactedBlock] = {}
+    for item in classified:
+        for label in item.labels:
+            if label is ChangeLabel.MMB and item.escape is not None and not item.escape.escapes:
+                continue
+            for follow in rules.get(label, ()):
+                for impacted in _follow(item, label, follow, old_graph, new_graph):
+                    if impacted.block.id in changed_ids:
+                        continue
+                    known = found.get(impacted.block.id)
+                    if known is None or impacted.priority < known.priority:
+                        found[impacted.block.id] = impacted
+    ordered = sorted(found.values(), key=lambda i: (i.priority, i.block.path, i.block.start_line))
+    return ImpactReport(tuple(c for c in classified if c.labels), tuple(ordered))
+
+
+def _classify(
+    change: BlockChange, old_sources: Mapping[str, bytes], new_sources: Mapping[str, bytes]
+) -> ClassifiedChange:
+    labels = classify(change)
+    escape = None
+    if ChangeLabel.MMB in labels and change.old is not None and change.new is not None:
+        escape = body_change_escapes(_text(change.old, old_sources), _text(change.new, new_sources))
+    return ClassifiedChange(change, labels, escape)
+
+
+def _text(block: Block, sources: Mapping[str, bytes]) -> str:
+    source = sources.get(block.path, b"")
+    return source[block.start_byte : block.end_byte].decode("utf-8", "replace")
+
+
+def _follow(
+    item: ClassifiedChange,
+    label: ChangeLabel,
+    follow: Follow,
+    old_graph: CodeGraph,
+    new_graph: CodeGraph,
+) -> list[ImpactedBlock]:
+    sides = []
+    if follow.graph in (OLD, BOTH) and item.change.old is not None:
+        sides.append((old_graph, item.change.old))
+    if follow.graph in (NEW, BOTH) and item.change.new is not None:
+        sides.append((new_graph, item.change.new))
+    impacted = []
+    for graph, block in sides:
+        anchor = _class_of(graph, block) if follow.from_class else block
+        if anchor is None:
+            continue
+        for related in graph.related(anchor.id, (follow.relation,), inverse=follow.inverse):
+            current = new_graph.get(related.block.id) or related.block
+            impacted.append(
+                ImpactedBlock(
+                    block=current,
+                    relation=follow.name,
+                    cause=item.change.block,
+                    label=label,
+                    is_test=is_test(current, new_graph),
+                    priority=follow.priority,
+                    reason=_reason(item, label, follow, anchor),
+                )
+            )
+    return impacted
+
+
+def _class_of(graph: CodeGraph, block: Block) -> Block | None:
+    if block.kind is BlockKind.CLASS:
+        return block
+    parent = graph.get(block.parent) if block.parent else None
+    return parent if parent is not None and parent.kind is BlockKind.CLASS else None
+
+
+def _reason(item: ClassifiedChange, label: ChangeLabel, follow: Follow, anchor: Block) -> str:
+    what = _WHAT_CHANGED.get(label, label.value)
+    if label is ChangeLabel.MMB and item.escape is not None:
+        what = f"body change escapes ({item.escape.reason})"
+    details = [lab.value for lab in item.labels if lab not in _WHAT_CHANGED]
+    suffix = f" [{', '.join(details)}]" if details else ""
+    changed = {b.id for b in (item.change.old, item.change.new) if b is not None}
+    via = "" if anchor.id in changed else f" through {anchor.qualname}"
+    return f"{follow.name} {item.change.block.qualname}{via}: {what}{suffix}"
+
+
+def is_test(block: Block, graph: CodeGraph) -> bool:
+    """pytest functions, unittest methods and fixtures, in test files."""
+    filename = block.path.rsplit("/", 1)[-1]
+    in_test_file = (
+        filename.startswith("test_")
+        or filename.endswith("_test.py")
+        or filename == "conftest.py"
+        or "/tests/" in f"/{block.path}"
+    )
+    if not in_test_file or block.kind not in (BlockKind.FUNCTION, BlockKind.METHOD):
+        return False
+    if any("fixture" in decorator for decorator in block.decorators):
+        return True
+    if not block.name.startswith("test"):
+        return False
+    if block.kind is BlockKind.FUNCTION:
+        return True
+    owner = graph.get(block.parent) if block.parent else None
+    return owner is not None and (owner.name.startswith("Test") or "TestCase" in owner.signature)

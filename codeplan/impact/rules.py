@@ -1,0 +1,90 @@
+"""May-impact rules: for each change label, which relations lead to blocks that may need an
+edit, read in the graph before the change (`old`), after it (`new`), or both.
+
+This is the table of the CodePlan paper (see DESIGN.md), extended for Python: a renamed
+block impacts everything that referred to it by name; a change to `__all__` impacts the
+modules importing from it.  `Follow.from_class` follows the relation from the changed
+block's class (a field change impacts the class's constructor and its hierarchy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from codeplan.graph.model import Relation
+from codeplan.impact.classify import ChangeLabel
+
+OLD, NEW, BOTH = "old", "new", "both"
+
+
+@dataclass(frozen=True)
+class Follow:
+    relation: Relation
+    inverse: bool  # True: CalledBy, UsedBy, ... (who points at the changed block)
+    graph: str = OLD
+    from_class: bool = False
+    priority: int = 1  # lower is more certain to need an edit
+
+    @property
+    def name(self) -> str:
+        return self.relation.inverse_name if self.inverse else self.relation.value
+
+
+def _hierarchy(graph: str = BOTH, from_class: bool = True) -> tuple[Follow, ...]:
+    return (
+        Follow(
+            Relation.BASE_CLASS_OF, inverse=False, graph=graph, from_class=from_class, priority=2
+        ),
+        Follow(
+            Relation.BASE_CLASS_OF, inverse=True, graph=graph, from_class=from_class, priority=2
+        ),
+    )
+
+
+_CALLERS = Follow(Relation.CALLS, inverse=True)
+_OVERRIDES = (
+    Follow(Relation.OVERRIDES, inverse=False, graph=BOTH),
+    Follow(Relation.OVERRIDES, inverse=True, graph=BOTH),
+)
+_INSTANTIATORS = Follow(Relation.INSTANTIATES, inverse=True, from_class=True)
+_CONSTRUCTOR = Follow(Relation.CONSTRUCTS, inverse=True, from_class=True, priority=2)
+_USERS = Follow(Relation.USES, inverse=True)
+_IMPORTERS = Follow(Relation.IMPORTS, inverse=True)
+
+DEFAULT_RULES: Mapping[ChangeLabel, tuple[Follow, ...]] = {
+    ChangeLabel.MMB: (_CALLERS,),  # only when the change escapes (see escape.py)
+    ChangeLabel.MMS: (_CALLERS, *_OVERRIDES),
+    ChangeLabel.MF: (_USERS, _CONSTRUCTOR, *_hierarchy(OLD)),
+    ChangeLabel.MC: (
+        Follow(Relation.INSTANTIATES, inverse=True, graph=BOTH),
+        *_hierarchy(BOTH, from_class=False),
+    ),
+    ChangeLabel.MCC: (_INSTANTIATORS, *_hierarchy(OLD)),
+    ChangeLabel.MI: (_IMPORTERS,),
+    ChangeLabel.AM: (*_hierarchy(BOTH), Follow(Relation.CALLS, inverse=True, graph=NEW)),
+    ChangeLabel.AF: (_CONSTRUCTOR, *_hierarchy(NEW)),
+    ChangeLabel.AC: (),
+    ChangeLabel.ACC: (
+        Follow(Relation.INSTANTIATES, inverse=True, graph=NEW, from_class=True),
+        *_hierarchy(NEW),
+    ),
+    ChangeLabel.AI: (),
+    ChangeLabel.DM: (_CALLERS, *_OVERRIDES, _IMPORTERS),
+    ChangeLabel.DF: (_USERS, _CONSTRUCTOR, *_hierarchy(OLD), _IMPORTERS),
+    ChangeLabel.DC: (
+        Follow(Relation.INSTANTIATES, inverse=True),
+        *_hierarchy(OLD, from_class=False),
+        _IMPORTERS,
+    ),
+    ChangeLabel.DCC: (_INSTANTIATORS, *_hierarchy(OLD)),
+    ChangeLabel.DI: (_IMPORTERS,),
+    # Python: a new name breaks every reference to the old one
+    ChangeLabel.RENAMED: (
+        _CALLERS,
+        _IMPORTERS,
+        Follow(Relation.INSTANTIATES, inverse=True),
+        _USERS,
+    ),
+    ChangeLabel.EXPORTS_CHANGED: (_IMPORTERS,),
+}

@@ -1,0 +1,192 @@
+"""May-impact analysis between two states of a small repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codeplan.graph import GraphOptions, build_graph
+from codeplan.impact import ImpactReport, analyze_impact, body_change_escapes, diff_blocks
+
+BASE = {
+    "shop/pricing.py": (
+        "RATE = 0.2\n\n\n"
+        "def price_with_tax(amount):\n"
+        "    total = amount * (1 + RATE)\n"
+        "    return round(total, 2)\n\n\n"
+        "def line_total(qty, amount):\n"
+        "    return qty * price_with_tax(amount)\n"
+    ),
+    "shop/models.py": (
+        "class Product:\n"
+        "    currency = 'EUR'\n\n"
+        "    def __init__(self, name):\n"
+        "        self.name = name\n\n"
+        "    def describe(self):\n"
+        "        return self.name + ' ' + self.currency\n\n\n"
+        "class Book(Product):\n"
+        "    def describe(self):\n"
+        "        return 'book'\n\n\n"
+        "def make():\n"
+        "    return Product('x')\n"
+    ),
+    "shop/report.py": (
+        "from shop.pricing import price_with_tax\n\n\n"
+        "def report(items):\n"
+        "    return [price_with_tax(i) for i in items]\n"
+    ),
+    "tests/test_pricing.py": (
+        "from shop.pricing import price_with_tax\n\n\n"
+        "def test_price():\n"
+        "    assert price_with_tax(10) == 12\n"
+    ),
+}
+
+
+def impact(tmp_path: Path, edits: dict[str, tuple[str, str]]) -> ImpactReport:
+    old_root, new_root = tmp_path / "old", tmp_path / "new"
+    for root in (old_root, new_root):
+        for path, text in BASE.items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text(text)
+    for path, (find, replace) in edits.items():
+        text = (new_root / path).read_text()
+        assert find in text
+        (new_root / path).write_text(text.replace(find, replace))
+    old = build_graph(old_root, GraphOptions(use_cache=False))
+    new = build_graph(new_root, GraphOptions(use_cache=False))
+    old_sources = {p: (old_root / p).read_bytes() for p in BASE}
+    new_sources = {p: (new_root / p).read_bytes() for p in BASE}
+    changed = [p for p in BASE if old_sources[p] != new_sources[p]]
+    changes = diff_blocks(
+        [b for p in changed for b in old.graph.blocks_in(p)],
+        [b for p in changed for b in new.graph.blocks_in(p)],
+        old_sources,
+        new_sources,
+    )
+    return analyze_impact(old.graph, new.graph, changes, old_sources, new_sources)
+
+
+def summary(report: ImpactReport) -> set[tuple[str, str, bool]]:
+    return {(i.block.id, i.relation, i.is_test) for i in report.impacted}
+
+
+def test_signature_change_impacts_callers_and_flags_tests(tmp_path: Path) -> None:
+    report = impact(
+        tmp_path,
+        {
+            "shop/pricing.py": (
+                "def price_with_tax(amount):",
+                "def price_with_tax(amount, currency):",
+            )
+        },
+    )
+    assert [(c.change.block.qualname, [lab.value for lab in c.labels]) for c in report.changes] == [
+        ("price_with_tax", ["MMS", "param-added-required"])
+    ]
+    # a signature change reaches callers (tests flagged); imports of the name still hold
+    assert summary(report) == {
+        ("shop/pricing.py::line_total", "CalledBy", False),
+        ("shop/report.py::report", "CalledBy", False),
+        ("tests/test_pricing.py::test_price", "CalledBy", True),
+    }
+    reason = next(i.reason for i in report.impacted if i.block.qualname == "line_total")
+    assert reason == "CalledBy price_with_tax: signature changed [param-added-required]"
+
+
+def test_internal_refactor_does_not_propagate_but_a_new_return_does(tmp_path: Path) -> None:
+    internal = impact(
+        tmp_path / "a",
+        {
+            "shop/pricing.py": (
+                "    total = amount * (1 + RATE)\n",
+                "    rate = 1 + RATE\n    total = amount * rate\n",
+            )
+        },
+    )
+    assert [lab.value for lab in internal.changes[0].labels] == ["MMB"]
+    assert internal.changes[0].escape is not None and not internal.changes[0].escape.escapes
+    assert internal.impacted == ()
+
+    escaping = impact(
+        tmp_path / "b", {"shop/pricing.py": ("return round(total, 2)", "return round(total, 3)")}
+    )
+    assert {i.block.qualname for i in escaping.impacted} == {"line_total", "report", "test_price"}
+    assert "returned value changed" in escaping.impacted[0].reason
+
+
+def test_renamed_function_impacts_callers_and_importers(tmp_path: Path) -> None:
+    report = impact(
+        tmp_path,
+        {"shop/pricing.py": ("def price_with_tax(", "def gross_price(")},
+    )
+    kinds = {(i.block.qualname, i.relation) for i in report.impacted}
+    assert ("report", "CalledBy") in kinds
+    assert ("import:price_with_tax", "ImportedBy") in kinds
+    assert ("line_total", "CalledBy") in kinds
+
+
+def test_field_change_impacts_users_and_the_constructor(tmp_path: Path) -> None:
+    report = impact(tmp_path, {"shop/models.py": ("currency = 'EUR'", "currency = 'USD'")})
+    assert summary(report) >= {
+        ("shop/models.py::Product.describe", "UsedBy", False),
+        ("shop/models.py::Product.__init__", "ConstructedBy", False),
+        ("shop/models.py::Book", "BaseClassOf", False),
+    }
+
+
+def test_constructor_and_override_changes(tmp_path: Path) -> None:
+    constructor = impact(
+        tmp_path / "a",
+        {"shop/models.py": ("def __init__(self, name):", "def __init__(self, name, price):")},
+    )
+    assert ("shop/models.py::make", "InstantiatedBy", False) in summary(constructor)
+    overridden = impact(
+        tmp_path / "b",
+        {
+            "shop/models.py": (
+                "    def describe(self):\n        return self.name",
+                "    def describe(self, short):\n        return self.name",
+            )
+        },
+    )
+    assert ("shop/models.py::Book.describe", "OverriddenBy", False) in summary(overridden)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "escapes", "because"),
+    [
+        (
+            "def f(d):\n    return d\n",
+            "def f(d):\n    d.pop('k')\n    return d\n",
+            True,
+            "mutation",
+        ),
+        (
+            "def f(x):\n    y = x\n    return y\n",
+            "def f(x):\n    z = x\n    return y\n",
+            False,
+            "internal",
+        ),
+        ("def f(x):\n    return x\n", "def f(x):\n    raise ValueError(x)\n", True, "raised"),
+        ("def f(x):\n    return x\n", "def f(x):\n    print(x)\n    return x\n", True, "I/O"),
+        (
+            "def f(x):\n    global N\n    N = 1\n",
+            "def f(x):\n    global N\n    N = 2\n",
+            False,
+            "internal",
+        ),
+        (
+            "def f(x):\n    global N\n    N = 1\n",
+            "def f(x):\n    global N, M\n    M = 1\n",
+            True,
+            "global",
+        ),
+        ("def f(x):\n    yield x\n", "def f(x):\n    yield x + 1\n", True, "yielded"),
+    ],
+)
+def test_escape_analysis(before: str, after: str, escapes: bool, because: str) -> None:
+    verdict = body_change_escapes(before, after)
+    assert verdict.escapes is escapes
+    assert because in verdict.reason
