@@ -10,17 +10,16 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
 import pytest
+from cli_helpers import run
 from rich.console import Console
 from typer.testing import CliRunner
 
 from codeplan import __version__
 from codeplan.cli import app, graph_cmd
-from codeplan.cli.common import Consoles
 from codeplan.errors import GraphError
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
@@ -83,23 +82,6 @@ def repo(tmp_path: Path) -> Path:
         subprocess.run(["git", "init", "-q"], cwd=root, check=True)
         subprocess.run(["git", "add", "-A"], cwd=root, check=True)
     return root
-
-
-@dataclass
-class Outcome:
-    exit_code: int
-    out: str
-    err: str
-    exception: BaseException | None
-
-
-def run(*args: str | Path) -> Outcome:
-    """Invoke the CLI with recording consoles (100 columns) and return what it wrote."""
-    out = Console(file=io.StringIO(), width=100)
-    err = Console(file=io.StringIO(), width=100)
-    result = CliRunner().invoke(app, [str(a) for a in args], obj=Consoles(out=out, err=err))
-    assert isinstance(out.file, io.StringIO) and isinstance(err.file, io.StringIO)
-    return Outcome(result.exit_code, out.file.getvalue(), err.file.getvalue(), result.exception)
 
 
 def test_version() -> None:

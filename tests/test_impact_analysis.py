@@ -165,7 +165,7 @@ def test_constructor_and_override_changes(tmp_path: Path) -> None:
         ),
         (
             "def f(x):\n    y = x\n    return y\n",
-            "def f(x):\n    z = x\n    return y\n",
+            "def f(x):\n    z = x\n    return z\n",
             False,
             "internal",
         ),

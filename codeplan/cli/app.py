@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from codeplan import __version__
-from codeplan.cli import graph_cmd
+from codeplan.cli import graph_cmd, impact_cmd
 from codeplan.cli.common import consoles
 
 app = typer.Typer(
@@ -18,6 +18,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.command("graph")(graph_cmd.graph)
+app.command("impact")(impact_cmd.impact)
 
 
 def _print_version(value: bool) -> None:

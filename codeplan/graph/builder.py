@@ -325,15 +325,21 @@ class GraphBuilder:
     # -- incremental update ---------------------------------------------------------------
 
     def update_file(
-        self, path: str, new_text: str | bytes | None = None, *, keep_stale: bool = False
+        self,
+        path: str,
+        new_text: str | bytes | None = None,
+        *,
+        keep_stale: bool = False,
+        deleted: bool = False,
     ) -> UpdateReport:
         """Re-analyse one file after an edit (`new_text`; None reads it from disk, and a
-        missing file is a deletion).  With `keep_stale`, edges that other files had to
-        blocks that changed or vanished are kept, flagged stale, until those files are
-        themselves updated — the CodePlan paper's rule for finding what still needs edits."""
+        missing file is a deletion; `deleted` removes it whatever the disk says).  With
+        `keep_stale`, edges that other files had to blocks that changed or vanished are
+        kept, flagged stale, until those files are themselves updated — the CodePlan
+        paper's rule for finding what still needs edits."""
         started = time.perf_counter()
         analyzer = self._analyzer_for(path)
-        new_facts = self._facts_for_update(path, new_text, analyzer)
+        new_facts = None if deleted else self._facts_for_update(path, new_text, analyzer)
         old_facts = self._facts.get(path)
         old_ids = {b.id for b in old_facts.blocks} if old_facts else set()
         new_ids = {b.id for b in new_facts.blocks} if new_facts else set()

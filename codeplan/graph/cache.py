@@ -166,6 +166,9 @@ class AnalysisCache:
     def _open(self, directory: Path) -> sqlite3.Connection:
         try:
             directory.mkdir(parents=True, exist_ok=True)
+            ignore = directory / ".gitignore"
+            if not ignore.exists():  # CodePlan's own files never show up as changes
+                ignore.write_text("*\n")
             return _open_database(self.path)
         except (OSError, sqlite3.Error, CacheError) as error:
             if not _is_damage(error):

@@ -77,6 +77,7 @@ def observable(source: str) -> Observable:
     parameters = _parameter_names(function)
     found: dict[str, set[str]] = {k: set() for k in ("r", "y", "x", "m", "g", "io")}
     declared_global: set[str] = set()
+    assigned: dict[str, list[str]] = {}  # local name -> the expressions assigned to it
     body = function.child_by_field_name("body")
     # in source order, so `global x` is seen before the writes it declares
     stack = list(reversed(body.named_children)) if body is not None else []
@@ -86,7 +87,7 @@ def observable(source: str) -> Observable:
         if kind in _NESTED_SCOPES:
             continue
         if kind == "return_statement":
-            found["r"].add(_normal(node))
+            found["r"].add(_returned(node, assigned))
         elif kind == "yield":
             found["y"].add(_normal(node))
         elif kind == "raise_statement":
@@ -94,7 +95,12 @@ def observable(source: str) -> Observable:
         elif kind in ("global_statement", "nonlocal_statement"):
             declared_global.update(_text(n) for n in node.named_children)
         elif kind in ("assignment", "augmented_assignment"):
-            _record_write(node.child_by_field_name("left"), parameters, declared_global, found)
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            _record_write(left, parameters, declared_global, found)
+            if left is not None and left.type == "identifier" and right is not None:
+                assigned.setdefault(_text(left), []).append(
+                    _normal(right) if kind == "assignment" else "<augmented>"
+                )
         elif kind == "call":
             _record_call(node, parameters, found)
         stack.extend(reversed(node.named_children))
@@ -106,6 +112,17 @@ def observable(source: str) -> Observable:
         frozenset(found["g"]),
         frozenset(found["io"]),
     )
+
+
+def _returned(node: Node, assigned: dict[str, list[str]]) -> str:
+    """`return total` where `total = a * b` is the only assignment reads `return a * b`,
+    so naming an intermediate result is not a change callers can see."""
+    values = node.named_children
+    if len(values) == 1 and values[0].type == "identifier":
+        sources = assigned.get(_text(values[0]), [])
+        if len(sources) == 1:
+            return f"return {sources[0]}"
+    return _normal(node)
 
 
 def _record_write(
