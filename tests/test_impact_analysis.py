@@ -190,3 +190,114 @@ def test_escape_analysis(before: str, after: str, escapes: bool, because: str) -
     verdict = body_change_escapes(before, after)
     assert verdict.escapes is escapes
     assert because in verdict.reason
+
+
+# One scenario per may-impact rule not covered above: (label, edit) -> an impacted block
+# reached through the expected relation.
+RULE_SCENARIOS = [
+    (
+        "MC",
+        {"shop/models.py": ("class Book(Product):", "class Book(Product, dict):")},
+        ("shop/models.py::Product", "DerivedClassOf"),
+    ),
+    (
+        "MI",
+        {
+            "shop/report.py": (
+                "from shop.pricing import price_with_tax",
+                "from shop.pricing import price_with_tax as price_with_tax",
+            )
+        },
+        ("shop/report.py::report", "ImportedBy"),
+    ),
+    (
+        "AM",
+        {
+            "shop/models.py": (
+                "class Book(Product):\n",
+                "class Book(Product):\n    def label(self):\n        return 1\n\n",
+            )
+        },
+        ("shop/models.py::Product", "DerivedClassOf"),
+    ),
+    (
+        "AF",
+        {"shop/models.py": ("    currency = 'EUR'\n", "    currency = 'EUR'\n    vat = 0.2\n")},
+        ("shop/models.py::Product.__init__", "ConstructedBy"),
+    ),
+    (
+        "ACC",
+        {
+            "shop/models.py": (
+                "class Book(Product):\n",
+                "class Book(Product):\n    def __init__(self, name):\n        super().__init__(name)\n\n",
+            )
+        },
+        ("shop/models.py::Product", "DerivedClassOf"),
+    ),
+    (
+        "DM",
+        {
+            "shop/pricing.py": (
+                "def line_total(qty, amount):\n    return qty * price_with_tax(amount)\n",
+                "",
+            )
+        },
+        None,  # nothing calls line_total: a deletion with no callers impacts nothing
+    ),
+    (
+        "DM",
+        {"shop/models.py": ("    def describe(self):\n        return 'book'\n", "    pass\n")},
+        ("shop/models.py::Product.describe", "Overrides"),
+    ),
+    (
+        "DF",
+        {"shop/models.py": ("    currency = 'EUR'\n", "")},
+        ("shop/models.py::Product.describe", "UsedBy"),
+    ),
+    (
+        "DC",
+        {
+            "shop/models.py": (
+                "class Book(Product):\n    def describe(self):\n        return 'book'\n",
+                "",
+            )
+        },
+        ("shop/models.py::Product", "DerivedClassOf"),
+    ),
+    (
+        "DCC",
+        {"shop/models.py": ("    def __init__(self, name):\n        self.name = name\n", "")},
+        ("shop/models.py::make", "InstantiatedBy"),
+    ),
+    (
+        "DI",
+        {"shop/report.py": ("from shop.pricing import price_with_tax\n", "")},
+        ("shop/report.py::report", "ImportedBy"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("label", "edits", "expected"), RULE_SCENARIOS)
+def test_every_rule(
+    tmp_path: Path,
+    label: str,
+    edits: dict[str, tuple[str, str]],
+    expected: tuple[str, str] | None,
+) -> None:
+    report = impact(tmp_path, edits)
+    labels = {lab.value for c in report.changes for lab in c.labels}
+    if expected is None:
+        assert report.impacted == ()
+        return
+    assert label in labels
+    assert expected in {(i.block.id, i.relation) for i in report.impacted if i.label.value == label}
+
+
+def test_every_rule_with_relations_has_a_scenario() -> None:
+    from codeplan.impact import DEFAULT_RULES
+
+    covered_above = {"MMS", "MMB", "MF", "MCC", "renamed"}
+    covered = covered_above | {label for label, _, expected in RULE_SCENARIOS if expected}
+    with_relations = {label.value for label, follows in DEFAULT_RULES.items() if follows}
+    assert with_relations - covered == set()

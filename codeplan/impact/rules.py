@@ -2,8 +2,7 @@
 edit, read in the graph before the change (`old`), after it (`new`), or both.
 
 This is the table of the CodePlan paper (see DESIGN.md), extended for Python: a renamed
-block impacts everything that referred to it by name; a change to `__all__` impacts the
-modules importing from it.  `Follow.from_class` follows the relation from the changed
+block impacts everything that referred to it by name.  `Follow.from_class` follows the relation from the changed
 block's class (a field change impacts the class's constructor and its hierarchy).
 """
 
@@ -63,7 +62,10 @@ DEFAULT_RULES: Mapping[ChangeLabel, tuple[Follow, ...]] = {
     ChangeLabel.MCC: (_INSTANTIATORS, *_hierarchy(OLD)),
     ChangeLabel.MI: (_IMPORTERS,),
     ChangeLabel.AM: (*_hierarchy(BOTH), Follow(Relation.CALLS, inverse=True, graph=NEW)),
-    ChangeLabel.AF: (_CONSTRUCTOR, *_hierarchy(NEW)),
+    ChangeLabel.AF: (
+        Follow(Relation.CONSTRUCTS, inverse=True, graph=NEW, from_class=True, priority=2),
+        *_hierarchy(NEW),
+    ),
     ChangeLabel.AC: (),
     ChangeLabel.ACC: (
         Follow(Relation.INSTANTIATES, inverse=True, graph=NEW, from_class=True),
@@ -86,5 +88,4 @@ DEFAULT_RULES: Mapping[ChangeLabel, tuple[Follow, ...]] = {
         Follow(Relation.INSTANTIATES, inverse=True),
         _USERS,
     ),
-    ChangeLabel.EXPORTS_CHANGED: (_IMPORTERS,),
 }
