@@ -118,6 +118,14 @@ def test_imports_decorators_and_bases() -> None:
     assert found["C"][1] == {"MC", "bases-changed"}
 
 
+def test_an_attribute_turned_into_a_property_is_both_a_field_deletion_and_a_method() -> None:
+    before = "class C:\n    size = 1\n"
+    after = "class C:\n    @property\n    def size(self):\n        return 1\n"
+    assert changes(before, after) == {
+        "C.size": (ChangeKind.MODIFIED, {"DF", "class-attribute", "AM"})
+    }
+
+
 def test_signature_parsing() -> None:
     signature = parse_signature("async def f(a, /, b: int = 1, *args, c, d=2, **kw) -> list[int]")
     assert [(p.name, p.kind, p.default, p.annotation) for p in signature.parameters] == [

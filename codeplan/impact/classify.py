@@ -74,6 +74,12 @@ class Signature:
 
 def classify(change: BlockChange) -> tuple[ChangeLabel, ...]:
     """The labels of one block change (empty for blocks no rule is about)."""
+    if change.old is not None and change.new is not None and change.old.kind != change.new.kind:
+        # e.g. an attribute became a property method: what read the attribute, and what
+        # the new method affects, both matter
+        gone = classify(BlockChange(ChangeKind.DELETED, change.old, None))
+        came = classify(BlockChange(ChangeKind.ADDED, None, change.new))
+        return tuple(dict.fromkeys(gone + came))
     block = change.block
     labels: list[ChangeLabel] = []
     if block.kind in (BlockKind.FUNCTION, BlockKind.METHOD):
