@@ -95,3 +95,30 @@ def test_errors_are_clear(repo: Path, tmp_path_factory: pytest.TempPathFactory) 
     not_git = run("impact", outside)
     assert not_git.exit_code == 2
     assert "is not inside a git repository" in not_git.err
+
+
+def test_rules_can_be_overridden_in_pyproject(repo: Path) -> None:
+    (repo / "pyproject.toml").write_text(
+        '[tool.codeplan.impact.rules]\n"param-added-required" = []\nMMS = []\n'
+    )
+    git(repo, "add", "pyproject.toml")
+    git(repo, "commit", "-qm", "config")
+    (repo / "lib.py").write_text(LIB.replace("def price(amount):", "def price(amount, rate):"))
+    outcome = run("impact", repo, "--format", "json")
+    assert outcome.exit_code == 0, outcome.err
+    assert json.loads(outcome.out)["impacted"] == []
+
+    (repo / "pyproject.toml").write_text("[tool.codeplan.impact.rules]\nMMX = []\n")
+    bad = run("impact", repo)
+    assert bad.exit_code == 2
+    assert "impact rule for unknown label 'MMX'" in bad.err
+
+
+def test_a_user_rule_for_a_refined_label(repo: Path) -> None:
+    (repo / "codeplan.toml").write_text(
+        '[impact.rules]\nMMS = []\n"param-added-required" = [{ relation = "ImportedBy" }]\n'
+    )
+    (repo / "lib.py").write_text(LIB.replace("def price(amount):", "def price(amount, rate):"))
+    outcome = run("impact", repo, "--format", "json")
+    impacted = {(i["qualname"], i["relation"]) for i in json.loads(outcome.out)["impacted"]}
+    assert impacted == {("import:price", "ImportedBy")}

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from codeplan.errors import ConfigError
 from codeplan.graph.model import Relation
 from codeplan.impact.classify import ChangeLabel
 
@@ -89,3 +91,46 @@ DEFAULT_RULES: Mapping[ChangeLabel, tuple[Follow, ...]] = {
         _USERS,
     ),
 }
+
+
+def rules_with_overrides(overrides: Mapping[str, Any]) -> dict[ChangeLabel, tuple[Follow, ...]]:
+    """The default table with a user's entries replacing whole labels.
+
+    From `[tool.codeplan.impact.rules]` in pyproject.toml or `[impact.rules]` in
+    codeplan.toml, for example::
+
+        MMB = []                                         # body changes never propagate
+        "param-added-optional" = [{ relation = "CalledBy" }]
+        MF = [{ relation = "UsedBy", graph = "both" },
+              { relation = "ConstructedBy", from_class = true, priority = 2 }]
+    """
+    rules = dict(DEFAULT_RULES)
+    for name, entries in overrides.items():
+        try:
+            label = ChangeLabel(name)
+        except ValueError:
+            known = ", ".join(label.value for label in ChangeLabel)
+            raise ConfigError(f"impact rule for unknown label {name!r} (known: {known})") from None
+        if not isinstance(entries, list):
+            raise ConfigError(f"impact rule {name!r} must be a list of relations to follow")
+        rules[label] = tuple(_follow_from_config(name, entry) for entry in entries)
+    return rules
+
+
+def _follow_from_config(label: str, entry: Any) -> Follow:
+    if not isinstance(entry, Mapping) or "relation" not in entry:
+        raise ConfigError(f"impact rule {label!r}: each entry needs a `relation`")
+    unknown = set(entry) - {"relation", "graph", "from_class", "priority"}
+    if unknown:
+        raise ConfigError(f"impact rule {label!r}: unknown keys {sorted(unknown)}")
+    try:
+        relation, inverse = Relation.parse(str(entry["relation"]))
+    except ValueError as error:
+        raise ConfigError(f"impact rule {label!r}: {error}") from None
+    graph = entry.get("graph", OLD)
+    if graph not in (OLD, NEW, BOTH):
+        raise ConfigError(f"impact rule {label!r}: graph must be old, new or both, not {graph!r}")
+    priority = entry.get("priority", 1)
+    if not isinstance(priority, int):
+        raise ConfigError(f"impact rule {label!r}: priority must be an integer")
+    return Follow(relation, inverse, graph, bool(entry.get("from_class", False)), priority)

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import git
 
+from codeplan.config import read_config
 from codeplan.errors import CodePlanError, ConfigError
 from codeplan.graph import GraphOptions, build_graph
 from codeplan.graph.builder import GraphBuilder
 from codeplan.impact.analysis import ImpactReport, analyze_impact
 from codeplan.impact.diff import diff_blocks
+from codeplan.impact.rules import rules_with_overrides
 
 
 @dataclass(frozen=True)
@@ -106,4 +108,6 @@ def impact_between(
         old_sources,
         new_sources,
     )
-    return analyze_impact(old.graph, new.graph, changes, old_sources, new_sources)
+    overrides = read_config(states.root).get("impact", {}).get("rules", {})
+    rules = rules_with_overrides(overrides)
+    return analyze_impact(old.graph, new.graph, changes, old_sources, new_sources, rules)
