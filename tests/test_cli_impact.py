@@ -78,7 +78,7 @@ def test_a_body_change_that_callers_cannot_see_impacts_nothing(repo: Path) -> No
     )
     outcome = run("impact", repo, "--format", "json")
     report = json.loads(outcome.out)
-    assert report["changes"][0]["labels"] == ["MMB"]
+    assert report["changes"][0]["labels"] == ["MMB"]  # no escape label: callers see nothing
     assert "internal change" in report["changes"][0]["escape"]
     assert report["impacted"] == []
 

@@ -113,6 +113,7 @@ def test_internal_refactor_does_not_propagate_but_a_new_return_does(tmp_path: Pa
         tmp_path / "b", {"shop/pricing.py": ("return round(total, 2)", "return round(total, 3)")}
     )
     assert {i.block.qualname for i in escaping.impacted} == {"line_total", "report", "test_price"}
+    assert [lab.value for lab in escaping.changes[0].labels] == ["MMB", "returns-changed"]
     assert "returned value changed" in escaping.impacted[0].reason
 
 

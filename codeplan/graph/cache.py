@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import sqlite3
+import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -36,6 +37,8 @@ BUSY_TIMEOUT_SECONDS = 30.0
 # Stays under SQLite's historical limit of 999 bound parameters per statement.
 _PATHS_PER_QUERY = 900
 _COMPRESSION_LEVEL = 1  # payloads are small; speed matters more than size
+
+_OPEN_ATTEMPTS = 40  # about 16 s in all
 
 _TABLES = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -190,6 +193,20 @@ class AnalysisCache:
 
 
 def _open_database(path: Path) -> sqlite3.Connection:
+    """Open, retrying while another process holds the lock: switching a new database to
+    WAL needs an exclusive lock and fails at once (SQLite's busy timeout does not apply)
+    when two processes create the cache at the same moment."""
+    for attempt in range(_OPEN_ATTEMPTS):
+        try:
+            return _open_database_once(path)
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == _OPEN_ATTEMPTS - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _open_database_once(path: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
     try:
         connection.execute("PRAGMA journal_mode=WAL")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from codeplan.graph.codegraph import CodeGraph
 from codeplan.graph.model import Block, BlockKind
-from codeplan.impact.classify import ChangeLabel, classify
+from codeplan.impact.classify import ESCAPE_LABELS, ChangeLabel, classify
 from codeplan.impact.diff import BlockChange
 from codeplan.impact.escape import EscapeVerdict, body_change_escapes
 from codeplan.impact.rules import BOTH, DEFAULT_RULES, NEW, OLD, Follow
@@ -90,6 +90,7 @@ def _classify(
     escape = None
     if ChangeLabel.MMB in labels and change.old is not None and change.new is not None:
         escape = body_change_escapes(_text(change.old, old_sources), _text(change.new, new_sources))
+        labels += tuple(ESCAPE_LABELS[aspect] for aspect in escape.aspects)
     return ClassifiedChange(change, labels, escape)
 
 

@@ -54,8 +54,25 @@ class ChangeLabel(str, Enum):
     METHOD_TO_PROPERTY = "method-to-property"
     BASES_CHANGED = "bases-changed"
     EXPORTS_CHANGED = "exports-changed"  # __all__
+    # what a body change lets callers observe (from escape analysis)
+    RETURNS_CHANGED = "returns-changed"
+    YIELDS_CHANGED = "yields-changed"
+    RAISES_CHANGED = "raises-changed"
+    MUTATIONS_CHANGED = "parameter-mutation-changed"
+    GLOBALS_CHANGED = "global-state-changed"
+    IO_CHANGED = "io-changed"
     MODULE_VARIABLE = "module-variable"
     CLASS_ATTRIBUTE = "class-attribute"
+
+
+ESCAPE_LABELS = {
+    "returns": ChangeLabel.RETURNS_CHANGED,
+    "yields": ChangeLabel.YIELDS_CHANGED,
+    "raises": ChangeLabel.RAISES_CHANGED,
+    "mutations": ChangeLabel.MUTATIONS_CHANGED,
+    "globals": ChangeLabel.GLOBALS_CHANGED,
+    "io": ChangeLabel.IO_CHANGED,
+}
 
 
 @dataclass(frozen=True)

@@ -40,25 +40,27 @@ class Observable:
 class EscapeVerdict:
     escapes: bool
     reason: str
+    aspects: tuple[str, ...] = ()  # what changed: "returns", "raises", "mutations", ...
 
 
 def body_change_escapes(old_source: str, new_source: str) -> EscapeVerdict:
     """Compare what callers can observe of two versions of one function."""
     before, after = observable(old_source), observable(new_source)
-    differences = [
-        f"{label} changed"
-        for label, old_part, new_part in (
-            ("returned value", before.returns, after.returns),
-            ("yielded value", before.yields, after.yields),
-            ("raised exceptions", before.raises, after.raises),
-            ("mutation of a parameter", before.mutations, after.mutations),
-            ("global state written", before.global_writes, after.global_writes),
-            ("I/O", before.io_calls, after.io_calls),
+    changed = [
+        (aspect, label)
+        for aspect, label, old_part, new_part in (
+            ("returns", "returned value", before.returns, after.returns),
+            ("yields", "yielded value", before.yields, after.yields),
+            ("raises", "raised exceptions", before.raises, after.raises),
+            ("mutations", "mutation of a parameter", before.mutations, after.mutations),
+            ("globals", "global state written", before.global_writes, after.global_writes),
+            ("io", "I/O", before.io_calls, after.io_calls),
         )
         if old_part != new_part
     ]
-    if differences:
-        return EscapeVerdict(True, "; ".join(differences))
+    if changed:
+        reason = "; ".join(f"{label} changed" for _, label in changed)
+        return EscapeVerdict(True, reason, tuple(aspect for aspect, _ in changed))
     return EscapeVerdict(
         False, "internal change: returns, raises, yields, parameter mutations and I/O unchanged"
     )
