@@ -102,6 +102,29 @@ def test_fields_module_variables_class_attributes_and_exports() -> None:
     assert exports["__all__"][1] == {"MF", "module-variable", "exports-changed"}
 
 
+def test_instance_attributes_are_told_from_class_attributes() -> None:
+    before = "class C:\n    def __init__(self):\n        self.size = 1\n"
+    after = before.replace("self.size = 1", "self.size = 2")
+    assert changes(before, after)["C.size"][1] == {"MF", "instance-attribute"}
+
+
+def test_a_function_moved_to_another_file_is_a_rename() -> None:
+    analyzer = PythonAnalyzer()
+    body = "def helper(x):\n    return x * 2\n"
+    old = {"a.py": body.encode(), "b.py": b"X = 1\n"}
+    new = {"a.py": b"", "b.py": b"X = 1\n\n\n" + body.encode()}
+    found = diff_blocks(
+        [b for p, t in old.items() for b in analyzer.extract(p, t).blocks],
+        [b for p, t in new.items() for b in analyzer.extract(p, t).blocks],
+        old,
+        new,
+    )
+    moved = [c for c in found if c.block.qualname == "helper"]
+    assert [(c.kind, c.old and c.old.id, c.new and c.new.id) for c in moved] == [
+        (ChangeKind.RENAMED, "a.py::helper", "b.py::helper")
+    ]
+
+
 def test_imports_decorators_and_bases() -> None:
     imports = changes("import os\nimport re\n", "import os\nimport json\n")
     assert imports == {"import:json": (ChangeKind.MODIFIED, {"MI"})}

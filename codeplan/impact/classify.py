@@ -63,6 +63,7 @@ class ChangeLabel(str, Enum):
     IO_CHANGED = "io-changed"
     MODULE_VARIABLE = "module-variable"
     CLASS_ATTRIBUTE = "class-attribute"
+    INSTANCE_ATTRIBUTE = "instance-attribute"
 
 
 ESCAPE_LABELS = {
@@ -103,11 +104,7 @@ def classify(change: BlockChange) -> tuple[ChangeLabel, ...]:
         labels += _callable_labels(change)
     elif block.kind is BlockKind.FIELD:
         labels.append(_by_kind(change, ChangeLabel.AF, ChangeLabel.MF, ChangeLabel.DF))
-        labels.append(
-            ChangeLabel.MODULE_VARIABLE
-            if block.parent == block.path
-            else ChangeLabel.CLASS_ATTRIBUTE
-        )
+        labels.append(_field_scope(block))
         if block.name == "__all__":
             labels.append(ChangeLabel.EXPORTS_CHANGED)
     elif block.kind is BlockKind.CLASS:
@@ -121,6 +118,15 @@ def classify(change: BlockChange) -> tuple[ChangeLabel, ...]:
     if change.kind is ChangeKind.RENAMED:
         labels.append(ChangeLabel.RENAMED)
     return tuple(dict.fromkeys(labels))
+
+
+def _field_scope(block: Block) -> ChangeLabel:
+    if block.parent == block.path:
+        return ChangeLabel.MODULE_VARIABLE
+    # an instance attribute's block is its first `self.x = ...` assignment
+    if block.signature.startswith(("self.", "cls.")):
+        return ChangeLabel.INSTANCE_ATTRIBUTE
+    return ChangeLabel.CLASS_ATTRIBUTE
 
 
 def _by_kind(

@@ -3,7 +3,9 @@
 A block's *own* text is its text with its child blocks cut out, so editing a method
 modifies the method, not its class and module as well.  A deleted and an added block of
 the same kind under the same parent are a rename when their own text is the same once the
-name is ignored, or when they sit at the same position among their siblings.
+name is ignored, or when they sit at the same position among their siblings; a block of
+the same name and text elsewhere (another file or class) is a move, reported as a rename
+so that whoever referred to the old place is found.
 """
 
 from __future__ import annotations
@@ -114,16 +116,25 @@ def _moved_with_parent(before: Block, added: list[Block], renamed: dict[str, str
 
 
 def _rename_partner(before: Block, added: list[Block], old: _Side, new: _Side) -> Block | None:
-    candidates = [b for b in added if b.kind is before.kind and b.parent == before.parent]
-    if not candidates:
-        return None
+    """Same kind and parent, and the same body or the same place: renamed.  Failing that,
+    the same name and body in another file or class: moved."""
     body = _without_name(old.own_text(before), before.name)
-    same_body = [c for c in candidates if _without_name(new.own_text(c), c.name) == body]
+    siblings = [b for b in added if b.kind is before.kind and b.parent == before.parent]
+    same_body = [c for c in siblings if _without_name(new.own_text(c), c.name) == body]
     if len(same_body) == 1:
         return same_body[0]
-    old_position = old.siblings(before).index(before.id)
-    same_place = [c for c in candidates if new.siblings(c).index(c.id) == old_position]
-    return same_place[0] if len(same_place) == 1 else None
+    if siblings:
+        old_position = old.siblings(before).index(before.id)
+        same_place = [c for c in siblings if new.siblings(c).index(c.id) == old_position]
+        if len(same_place) == 1:
+            return same_place[0]
+    own = _digest(old.own_text(before))
+    moved = [
+        b
+        for b in added
+        if b.kind is before.kind and b.name == before.name and _digest(new.own_text(b)) == own
+    ]
+    return moved[0] if len(moved) == 1 else None
 
 
 def _without_name(text: bytes, name: str) -> bytes:
