@@ -2,7 +2,7 @@
 
 For each commit of REPO_PATH (newest first, merges skipped) that changes the signature of a
 function or method (labels MMS or MCC), or turns a block into another kind (an attribute
-into a property), together with other blocks, the signature change
+into a property) inside one file, together with other blocks, the signature change
 alone is applied to the parent commit, `analyze_impact` runs, and its impacted blocks are
 compared with the other blocks the commit really changed:
 
@@ -104,6 +104,7 @@ def run_cases(repo_path: Path, max_commits: int) -> list[Case]:
                 for c in changes
                 if c.old is not None
                 and c.new is not None
+                and c.old.path == c.new.path  # a move spans two files: not one block's change
                 and (SIGNATURE_LABELS & set(classify(c)) or c.old.kind != c.new.kind)
             ]
             if not seeds or len(changes) < 2:
