@@ -104,7 +104,9 @@ def run_cases(repo_path: Path, max_commits: int) -> list[Case]:
                 for c in changes
                 if c.old is not None
                 and c.new is not None
-                and c.old.path == c.new.path  # a move spans two files: not one block's change
+                # a move (same name, another file or class) is not one block's own change
+                and c.old.path == c.new.path
+                and not (c.old.name == c.new.name and c.old.parent != c.new.parent)
                 and (SIGNATURE_LABELS & set(classify(c)) or c.old.kind != c.new.kind)
             ]
             if not seeds or len(changes) < 2:
