@@ -22,7 +22,7 @@ from codeplan.graph.python.resolve import PythonResolver
 __all__ = ["PythonAnalyzer", "module_name_for"]
 
 # Bump whenever extraction output changes: cached facts of older versions are ignored.
-_EXTRACTION_VERSION = "python-3"
+_EXTRACTION_VERSION = "python-4"
 _DEEP_STACK_BYTES = 512 * 1024 * 1024
 _DEEP_RECURSION_LIMIT = 1_000_000
 

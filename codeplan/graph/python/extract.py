@@ -123,6 +123,18 @@ class PythonExtractor(ReferenceCollector):
         )
         return new_id
 
+    def _add_statement(self, node: Node, parent: str, body: Node | None) -> None:
+        """A top-level statement that is not a definition (`if __name__ == ...`, a call):
+        named by its rank, since it has no name of its own."""
+        self._statement_count += 1
+        self._add_block(
+            node,
+            BlockKind.STATEMENT,
+            f"<statement:{self._statement_count}>",
+            parent,
+            self._header(node, body)[:200],
+        )
+
     def _header(self, node: Node, body: Node | None) -> str:
         end = body.start_byte if body is not None else node.end_byte
         header = self.source[node.start_byte : end].decode("utf-8", "replace")
@@ -184,14 +196,7 @@ class PythonExtractor(ReferenceCollector):
                 self._statement(child, scope, prefix, parent, top_level)
         else:
             if top_level and scope.kind == "module" and not _contains_definition(node):
-                self._statement_count += 1
-                self._add_block(
-                    node,
-                    BlockKind.STATEMENT,
-                    f"<statement:{self._statement_count}>",
-                    parent,
-                    self._header(node, node.child_by_field_name("body")),
-                )
+                self._add_statement(node, parent, node.child_by_field_name("body"))
             self._compound(node, scope, prefix, parent, top_level)
 
     def _compound(
@@ -457,14 +462,7 @@ class PythonExtractor(ReferenceCollector):
         if first.type == "string" and len(children) == 1:
             return  # docstring
         if top_level and scope.kind == "module":
-            self._statement_count += 1
-            self._add_block(
-                node,
-                BlockKind.STATEMENT,
-                f"<statement:{self._statement_count}>",
-                parent,
-                self._header(node, None)[:200],
-            )
+            self._add_statement(node, parent, None)
         for child in children:
             self._visit(child, scope)
 
