@@ -6,20 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from gitrepo import git
+
 from codeplan.graph import BlockKind, GraphOptions, build_graph
 from codeplan.graph.parallel import MIN_ITEMS_TO_FORK
 
 APP = "from lib import helper\n\n\ndef run():\n    return helper(1)\n"
 LIB = "def helper(x):\n    return x\n\n\ndef unused():\n    pass\n"
-
-
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@e", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
 
 
 def _project(root: Path) -> Path:
@@ -87,13 +80,13 @@ def test_deeply_nested_code_does_not_crash(tmp_path: Path) -> None:
 
 def test_git_repository_lists_tracked_and_untracked_files_but_not_ignored(tmp_path: Path) -> None:
     _project(tmp_path)
-    _git(tmp_path, "init", "-q")
+    git(tmp_path, "init", "-q")
     (tmp_path / ".gitignore").write_text("generated.py\n")
     (tmp_path / "generated.py").write_text("def g(): pass\n")
     (tmp_path / ".venv" / "lib").mkdir(parents=True)
     (tmp_path / ".venv" / "pyvenv.cfg").write_text("home = /usr\n")
     (tmp_path / ".venv" / "lib" / "site.py").write_text("def s(): pass\n")
-    _git(tmp_path, "add", "app.py")
+    git(tmp_path, "add", "app.py")
     builder = build_graph(tmp_path, GraphOptions(use_cache=False))
     assert builder.graph.paths() == ["app.py", "lib.py"]
 

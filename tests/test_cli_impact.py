@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 from cli_helpers import run
+from gitrepo import git
 
 LIB = "def price(amount):\n    return amount * 2\n\n\ndef total(items):\n    return sum(price(i) for i in items)\n"
 USER = "from lib import price\n\n\ndef checkout(amount):\n    return price(amount)\n"
 TEST = "from lib import price\n\n\ndef test_price():\n    assert price(1) == 2\n"
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@e", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from gitrepo import git
 
 from codeplan.errors import GraphError
 from codeplan.graph.files import (
@@ -28,15 +29,6 @@ def isolated_git(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     for variable in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_CEILING_DIRECTORIES"):
         monkeypatch.delenv(variable, raising=False)
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-    )
 
 
 def write(root: Path, relative: str, content: str | bytes = "x = 1\n") -> Path:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from functools import cache
 
-import tree_sitter_python
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Node
 
 from codeplan.graph.model import Block, BlockKind
+from codeplan.graph.python import parse_python
+from codeplan.graph.python.exprs import text
 from codeplan.impact.diff import BlockChange, ChangeKind
 
 
@@ -208,14 +208,9 @@ def _decorator_labels(old: Block, new: Block) -> list[ChangeLabel]:
     return labels
 
 
-@cache
-def _parser() -> Parser:
-    return Parser(Language(tree_sitter_python.language()))
-
-
 def parse_signature(signature: str) -> Signature:
     """Parameters and return annotation of a `def` header (`def f(a, *, b=1) -> int`)."""
-    tree = _parser().parse(f"{signature}:\n    pass\n".encode())
+    tree = parse_python(f"{signature}:\n    pass\n".encode())
     definition = _first(tree.root_node, "function_definition")
     if definition is None:
         return Signature((), None)
@@ -253,7 +248,7 @@ def _parameter(node: Node, kind: str) -> Parameter:
 
 
 def _text(node: Node | None) -> str | None:
-    return node.text.decode() if node is not None and node.text is not None else None
+    return text(node) if node is not None else None
 
 
 def _first(node: Node, kind: str) -> Node | None:

@@ -9,10 +9,11 @@ A change that leaves all of these alone is an internal refactor and does not pro
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
-import tree_sitter_python
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Node
+
+from codeplan.graph.python import parse_python
+from codeplan.graph.python.exprs import text
 
 _MUTATORS = frozenset(
     {
@@ -66,13 +67,8 @@ def body_change_escapes(old_source: str, new_source: str) -> EscapeVerdict:
     )
 
 
-@cache
-def _parser() -> Parser:
-    return Parser(Language(tree_sitter_python.language()))
-
-
 def observable(source: str) -> Observable:
-    tree = _parser().parse(_dedent(source).encode())
+    tree = parse_python(_dedent(source).encode())
     function = _first_function(tree.root_node)
     if function is None:
         return Observable(*(frozenset[str]() for _ in range(6)))
@@ -95,12 +91,12 @@ def observable(source: str) -> Observable:
         elif kind == "raise_statement":
             found["x"].add(_normal(node))
         elif kind in ("global_statement", "nonlocal_statement"):
-            declared_global.update(_text(n) for n in node.named_children)
+            declared_global.update(text(n) for n in node.named_children)
         elif kind in ("assignment", "augmented_assignment"):
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             _record_write(left, parameters, declared_global, found)
             if left is not None and left.type == "identifier" and right is not None:
-                assigned.setdefault(_text(left), []).append(
+                assigned.setdefault(text(left), []).append(
                     _normal(right) if kind == "assignment" else "<augmented>"
                 )
         elif kind == "call":
@@ -121,7 +117,7 @@ def _returned(node: Node, assigned: dict[str, list[str]]) -> str:
     so naming an intermediate result is not a change callers can see."""
     values = node.named_children
     if len(values) == 1 and values[0].type == "identifier":
-        sources = assigned.get(_text(values[0]), [])
+        sources = assigned.get(text(values[0]), [])
         if len(sources) == 1:
             return f"return {sources[0]}"
     return _normal(node)
@@ -132,14 +128,12 @@ def _record_write(
 ) -> None:
     if target is None:
         return
-    if target.type == "identifier" and _text(target) in declared_global:
-        found["g"].add(_text(target))
+    if target.type == "identifier" and text(target) in declared_global:
+        found["g"].add(text(target))
     elif target.type in ("attribute", "subscript"):
-        root = _root_name(target)
-        if root in parameters and root not in ("self", "cls"):
+        # a parameter's state, or the object's own (callers observe it through the object)
+        if _root_name(target) in parameters | {"self", "cls"}:
             found["m"].add(_normal(target))
-        elif root in ("self", "cls"):
-            found["m"].add(_normal(target))  # state callers observe through the object
     elif target.type in ("pattern_list", "tuple_pattern"):
         for child in target.named_children:
             _record_write(child, parameters, declared_global, found)
@@ -149,13 +143,13 @@ def _record_call(node: Node, parameters: set[str], found: dict[str, set[str]]) -
     function = node.child_by_field_name("function")
     if function is None:
         return
-    if function.type == "identifier" and _text(function) in _IO_CALLS:
+    if function.type == "identifier" and text(function) in _IO_CALLS:
         found["io"].add(_normal(node))
     elif function.type == "attribute":
         attribute = function.child_by_field_name("attribute")
-        name = _text(attribute) if attribute is not None else ""
+        name = text(attribute) if attribute is not None else ""
         root = _root_name(function)
-        if name in _MUTATORS and (root in parameters or root in ("self", "cls")):
+        if name in _MUTATORS and root in parameters | {"self", "cls"}:
             found["m"].add(_normal(node))
         elif name in _IO_CALLS:
             found["io"].add(_normal(node))
@@ -173,7 +167,7 @@ def _root_name(node: Node) -> str:
         if inner is None:
             return ""
         node = inner
-    return _text(node) if node.type == "identifier" else ""
+    return text(node) if node.type == "identifier" else ""
 
 
 def _parameter_names(function: Node) -> set[str]:
@@ -184,7 +178,7 @@ def _parameter_names(function: Node) -> set[str]:
         if name is None and node.named_children:
             name = node.named_children[0]
         if name is not None and name.type == "identifier":
-            names.add(_text(name))
+            names.add(text(name))
     return names
 
 
@@ -204,9 +198,5 @@ def _dedent(source: str) -> str:
     return "\n".join(line[cut:] for line in lines) + "\n"
 
 
-def _text(node: Node) -> str:
-    return node.text.decode("utf-8", "replace") if node.text is not None else ""
-
-
 def _normal(node: Node) -> str:
-    return " ".join(_text(node).split())
+    return " ".join(text(node).split())

@@ -7,11 +7,11 @@ import json
 import sys
 import threading
 from collections.abc import Callable
-from functools import cached_property
+from functools import cache
 from typing import Any
 
 import tree_sitter_python
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Language, Node, Parser, Tree
 
 from codeplan.graph.analyzer import ResolutionIndex
 from codeplan.graph.model import FileFacts, content_hash
@@ -19,7 +19,7 @@ from codeplan.graph.python.extract import PythonExtractor, module_name_for
 from codeplan.graph.python.lookup import KEY_PREFIX
 from codeplan.graph.python.resolve import PythonResolver
 
-__all__ = ["PythonAnalyzer", "module_name_for"]
+__all__ = ["PythonAnalyzer", "module_name_for", "parse_python"]
 
 # Bump whenever extraction output changes: cached facts of older versions are ignored.
 _EXTRACTION_VERSION = "python-4"
@@ -32,12 +32,8 @@ class PythonAnalyzer:
     extensions = (".py",)
     version = _EXTRACTION_VERSION
 
-    @cached_property
-    def _parser(self) -> Parser:
-        return Parser(Language(tree_sitter_python.language()))
-
     def extract(self, path: str, source: bytes) -> FileFacts:
-        tree = self._parser.parse(source)
+        tree = parse_python(source)
         module = module_name_for(path)
         extractor = PythonExtractor(path, source, module)
         try:
@@ -61,6 +57,16 @@ class PythonAnalyzer:
 
     def resolver(self, index: ResolutionIndex) -> PythonResolver:
         return PythonResolver(index)
+
+
+@cache
+def _python_parser() -> Parser:
+    return Parser(Language(tree_sitter_python.language()))
+
+
+def parse_python(source: bytes) -> Tree:
+    """A tree-sitter tree of Python source (one parser per process, made on first use)."""
+    return _python_parser().parse(source)
 
 
 def _interface_hash(extractor: PythonExtractor, data: dict[str, Any]) -> str:
