@@ -25,3 +25,19 @@ class BlockNotFoundError(GraphError):
 
 class CacheError(GraphError):
     """The on-disk analysis cache is unusable (it is rebuilt, never trusted)."""
+
+
+class EditError(CodePlanError):
+    """An editor could not produce an answer (the LLM endpoint failed after retries...)."""
+
+
+class ValidationError(CodePlanError):
+    """The oracle could not run (not: the oracle found problems, which is a result)."""
+
+
+class PlanError(CodePlanError):
+    """A plan cannot be made or continued as asked (unknown seed, unknown run...)."""
+
+
+class WorkspaceError(CodePlanError):
+    """Git work for a run failed: dirty tree, conflicting apply, missing branch..."""

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from codeplan import __version__
-from codeplan.cli import graph_cmd, impact_cmd
+from codeplan.cli import graph_cmd, impact_cmd, run_cmd, runs_cmd
 from codeplan.cli.common import consoles
 
 app = typer.Typer(
@@ -19,6 +19,13 @@ app = typer.Typer(
 )
 app.command("graph")(graph_cmd.graph)
 app.command("impact")(impact_cmd.impact)
+app.command("run")(run_cmd.run)
+app.command("propagate")(run_cmd.propagate)
+app.command("plan")(run_cmd.plan)
+app.command("resume")(runs_cmd.resume)
+app.command("runs")(runs_cmd.runs)
+app.command("show")(runs_cmd.show)
+app.command("apply")(runs_cmd.apply)
 
 
 def _print_version(value: bool) -> None:

@@ -241,6 +241,28 @@ class CodeGraph:
         }
         return sorted((self.block(h) for h in hits if h in self._g), key=lambda b: b.id)
 
+    def neighbourhood(self, paths: Iterable[str]) -> CodeGraph:
+        """A copy of the blocks of `paths`, their neighbours and the edges that touch them.
+
+        The planner keeps one graph and updates it in place; before an edit it takes this
+        small copy as the "graph before" (D in the CodePlan paper) for impact analysis,
+        which only ever looks at the edited file's blocks and their relations.
+        """
+        copy = CodeGraph()
+        own = [block_id for path in paths for block_id in self._by_path.get(path, [])]
+        for block_id in own:
+            copy.add_block(self.block(block_id))
+            for source, target, key, data in (
+                *self._g.out_edges(block_id, keys=True, data=True),
+                *self._g.in_edges(block_id, keys=True, data=True),
+            ):
+                copy.add_block(self.block(source))
+                copy.add_block(self.block(target))
+                copy.add_edge(Edge(source, target, key, data["line"], data["stale"]))
+        for block_id in own:
+            copy.set_unresolved(block_id, self.unresolved(block_id))
+        return copy
+
     # -- comparison ------------------------------------------------------------------------
 
     def snapshot(self) -> tuple[frozenset[Block], frozenset[Edge], frozenset[UnresolvedRef]]:

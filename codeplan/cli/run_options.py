@@ -1,0 +1,147 @@
+"""Flags shared by the commands that run the planner, and how they become its settings."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.status import Status
+
+from codeplan.api import llm_editor_factory, local_oracle_factory
+from codeplan.config import read_config
+from codeplan.edit.editors import load_editor
+from codeplan.plan.budget import Budget
+from codeplan.plan.store import RunSettings
+from codeplan.runner import EditorFactory, OracleFactory
+
+
+class OutputFormat(str, Enum):
+    TABLE = "table"
+    JSON = "json"
+
+
+PathOpt = Annotated[
+    Path, typer.Option("--path", "-C", help="The repository (or a project folder inside one).")
+]
+EditorOpt = Annotated[
+    str | None,
+    typer.Option("--editor", help="MODULE:ATTR of another editor (default: the LLM editor)."),
+]
+ModelOpt = Annotated[
+    str | None, typer.Option("--model", help="The model (default: CODEPLAN_MODEL or [llm] model).")
+]
+MaxCostOpt = Annotated[float | None, typer.Option("--max-cost", help="Stop at this cost (USD).")]
+MaxCallsOpt = Annotated[int | None, typer.Option("--max-calls", help="Stop after N editor calls.")]
+MaxTokensOpt = Annotated[int | None, typer.Option("--max-tokens", help="Stop after N tokens.")]
+MaxSecondsOpt = Annotated[
+    float | None, typer.Option("--max-seconds", help="Stop after this much wall time.")
+]
+ConcurrencyOpt = Annotated[
+    int, typer.Option("--concurrency", min=1, max=32, help="Editor requests in flight at once.")
+]
+NoValidateOpt = Annotated[
+    bool, typer.Option("--no-validate", help="Skip the oracle (compile, type check, tests).")
+]
+ApplyOpt = Annotated[
+    bool,
+    typer.Option("--apply", help="Bring the result into your working tree when the run is done."),
+]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+FormatOpt = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="table: for people; json: for tools.")
+]
+
+
+@dataclass(frozen=True)
+class RunFlags:
+    editor: str | None = None
+    model: str | None = None
+    max_cost: float | None = None
+    max_calls: int | None = None
+    max_tokens: int | None = None
+    max_seconds: float | None = None
+    concurrency: int = 1
+    validate: bool = True
+
+    def budget(self) -> Budget:
+        return Budget(
+            max_calls=self.max_calls,
+            max_tokens=self.max_tokens,
+            max_cost_usd=self.max_cost,
+            max_seconds=self.max_seconds,
+        )
+
+    def settings(self, task: str, mode: str) -> RunSettings:
+        budget: dict[str, Any] = {
+            k: v
+            for k, v in {
+                "max_calls": self.max_calls,
+                "max_tokens": self.max_tokens,
+                "max_cost_usd": self.max_cost,
+                "max_seconds": self.max_seconds,
+            }.items()
+            if v is not None
+        }
+        return RunSettings(
+            task=task,
+            mode=mode,
+            editor=self.editor,
+            model=self.model,
+            concurrency=self.concurrency,
+            validate=self.validate,
+            budget=budget,
+        )
+
+    @classmethod
+    def resumed(cls, settings: RunSettings, overrides: RunFlags) -> RunFlags:
+        """The stored settings, with whatever the user gives again on the command line."""
+        stored = settings.budget
+        return cls(
+            editor=overrides.editor or settings.editor,
+            model=overrides.model or settings.model,
+            max_cost=overrides.max_cost or stored.get("max_cost_usd"),
+            max_calls=overrides.max_calls or stored.get("max_calls"),
+            max_tokens=overrides.max_tokens or stored.get("max_tokens"),
+            max_seconds=overrides.max_seconds or stored.get("max_seconds"),
+            concurrency=max(overrides.concurrency, settings.concurrency),
+            validate=settings.validate and overrides.validate,
+        )
+
+    def editor_factory(self, root: Path) -> EditorFactory:
+        if self.editor:
+            editor = load_editor(self.editor, root)
+            return lambda journal: editor
+        return llm_editor_factory(root, read_config(root), os.environ, self.model)
+
+    def oracle_factory(self, root: Path) -> OracleFactory:
+        if not self.validate:
+            return lambda: None
+        return local_oracle_factory(read_config(root))
+
+
+class LiveProgress:
+    """A one-line live status fed by the run's journal events."""
+
+    def __init__(self, console: Console) -> None:
+        self.status = Status("starting", console=console)
+        self.edits = self.asked = self.rejected = 0
+
+    def __call__(self, kind: str, fields: dict[str, Any]) -> None:
+        if kind == "ask":
+            self.asked += 1
+            self.status.update(f"asking the editor about {fields.get('block')}")
+        elif kind == "edit":
+            self.edits += 1
+        elif kind == "rejected":
+            self.rejected += 1
+        elif kind == "validate":
+            self.status.update("validating")
+        self.status.update(
+            f"{self.edits} edits, {self.asked} requests, {self.rejected} rejected answers"
+            f" — {fields.get('block', kind)}"
+        )

@@ -1,0 +1,125 @@
+"""What the editor sees for one obligation: the block, its sketch, and its context.
+
+Spatial context is related code from the dependency graph, nearest relations first, cut
+to a character budget; temporal context is the earlier edits on the plan paths that led
+to this obligation (the CodePlan paper's two kinds of context).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from codeplan.edit.apply import block_text
+from codeplan.edit.model import EarlierEdit, EditContext, EditRequest, RelatedCode
+from codeplan.edit.sketch import Sketch, make_sketch
+from codeplan.graph.codegraph import CodeGraph
+from codeplan.graph.model import Block, BlockKind, Relation
+from codeplan.plan.model import Obligation, PlanGraph
+
+ReadFile = Callable[[str], bytes | None]
+
+# The relations worth showing, in the order they matter to an editor of the block: what
+# it overrides or is overridden by (signatures must agree), what it calls and
+# instantiates, the fields it uses, then who calls it.
+_SPATIAL_ORDER: tuple[tuple[Relation, bool, str], ...] = (
+    (Relation.OVERRIDES, False, "overrides"),
+    (Relation.OVERRIDES, True, "overridden by"),
+    (Relation.CALLS, False, "called by this block"),
+    (Relation.INSTANTIATES, False, "instantiated by this block"),
+    (Relation.USES, False, "field used by this block"),
+    (Relation.BASE_CLASS_OF, True, "base class"),
+    (Relation.CALLS, True, "calls this block"),
+    (Relation.INSTANTIATES, True, "instantiates this block"),
+)
+_WHOLE_TEXT_MAX_LINES = 12
+
+
+@dataclass(frozen=True)
+class ContextLimits:
+    related_chars: int = 12_000
+    earlier_edits: int = 6
+    earlier_edit_chars: int = 8_000
+
+
+def build_request(
+    graph: CodeGraph,
+    plan: PlanGraph,
+    obligation: Obligation,
+    block: Block,
+    read: ReadFile,
+    task: str,
+    limits: ContextLimits,
+) -> tuple[EditRequest, Sketch | None]:
+    file = read(block.path) or b""
+    sketch = make_sketch(file, graph, block)
+    exclude = {block.id} | {
+        f"{e.path}::{e.qualname}" for e in plan.edits_leading_to(obligation, limits.earlier_edits)
+    }
+    context = EditContext(
+        task=task,
+        causes=tuple(cause.reason for cause in obligation.causes),
+        earlier_edits=earlier_edits(plan, obligation, limits),
+        related=spatial_context(graph, block, read, limits.related_chars, exclude),
+        sketch=sketch.text if sketch is not None else None,
+    )
+    request = EditRequest(
+        path=block.path,
+        qualname=block.qualname,
+        kind=block.kind.value,
+        language=block.language,
+        source=block_text(file, block),
+        instruction=obligation.instruction,
+        context=context,
+    )
+    return request, sketch
+
+
+def earlier_edits(
+    plan: PlanGraph, obligation: Obligation, limits: ContextLimits
+) -> tuple[EarlierEdit, ...]:
+    shown: list[EarlierEdit] = []
+    spent = 0
+    for edit in plan.edits_leading_to(obligation, limits.earlier_edits):
+        size = len(edit.before) + len(edit.after)
+        if shown and spent + size > limits.earlier_edit_chars:
+            break
+        owner = plan.obligations.get(edit.obligation_id)
+        cause = owner.causes[0].reason if owner is not None and owner.causes else ""
+        shown.append(EarlierEdit(edit.path, edit.qualname, edit.before, edit.after, cause))
+        spent += size
+    return tuple(shown)
+
+
+def spatial_context(
+    graph: CodeGraph, block: Block, read: ReadFile, budget_chars: int, exclude: Iterable[str]
+) -> tuple[RelatedCode, ...]:
+    skip = set(exclude)
+    anchors = [block]
+    owner = graph.get(block.parent) if block.parent else None
+    if owner is not None and owner.kind is BlockKind.CLASS:
+        anchors.append(owner)  # base classes of a method's class matter too
+    found: list[RelatedCode] = []
+    spent = 0
+    for relation, inverse, label in _SPATIAL_ORDER:
+        for anchor in anchors:
+            for related in graph.related(anchor.id, (relation,), inverse=inverse):
+                other = related.block
+                if other.id in skip or other.kind is BlockKind.MODULE:
+                    continue
+                skip.add(other.id)
+                text = _shown_text(other, read)
+                if spent + len(text) > budget_chars:
+                    continue  # a smaller one further down may still fit
+                found.append(RelatedCode(other.path, other.qualname, label, text))
+                spent += len(text)
+    return tuple(found)
+
+
+def _shown_text(block: Block, read: ReadFile) -> str:
+    """Small blocks in full; larger ones by their signature."""
+    if block.end_line - block.start_line + 1 <= _WHOLE_TEXT_MAX_LINES:
+        file = read(block.path)
+        if file is not None:
+            return block_text(file, block)
+    return block.signature or block.qualname
