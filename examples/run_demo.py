@@ -44,7 +44,7 @@ def main() -> None:
         console.print(Rule("The seed edit (made by you, uncommitted)"))
         pricing = repo / "inventory" / "pricing.py"
         pricing.write_text(pricing.read_text().replace(OLD_SIGNATURE, NEW_SIGNATURE))
-        console.print(Syntax(git(repo, "diff"), "diff", theme="ansi_dark"))
+        console.print(Syntax(git(repo, "diff"), "diff", theme="ansi_dark", word_wrap=True))
 
         console.print(Rule("The plan: what the edit may impact (codeplan plan --from-diff)"))
         preview = preview_plan(repo, TASK, from_diff=True)
@@ -66,10 +66,11 @@ def main() -> None:
             console.print(Rule("codeplan propagate, with a deterministic codemod as the editor"))
             result = Planner(repository, editor=SwapPriceArguments()).propagate(TASK)
         console.print(result)
-        console.print(Syntax(result.diff, "diff", theme="ansi_dark"))
+        console.print(Syntax(result.diff, "diff", theme="ansi_dark", word_wrap=True))
         if not configured:
             console.print(Rule("To run it with an LLM"))
-            console.print(ENDPOINT_HELP.replace("no LLM endpoint is configured. ", ""))
+            help_text = ENDPOINT_HELP.replace("no LLM endpoint is configured. ", "")
+            console.print(help_text, markup=False, highlight=False, soft_wrap=True)
             console.print("then: make demo   (or, in your own repository: codeplan propagate)")
 
 

@@ -6,6 +6,7 @@ missing tool, a missing interpreter) raises `ValidationError`.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 import tempfile
@@ -25,7 +26,6 @@ __all__ = ["LocalOracle", "LocalOracleSettings", "oracle_settings"]
 
 TAIL_LINES = 40
 _PYTHON_NAMES = ("python", "python3")
-_PYTEST_NAMES = ("pytest", "py.test")
 _SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "venv", "site-packages", "build", "dist"})
 _PROBE_SECONDS = 60.0
 
@@ -100,7 +100,7 @@ class LocalOracle:
         self, root: Path, command: str, env: dict[str, str], scratch: Path, outcome: _Outcome
     ) -> None:
         argv = self._argv(command)
-        tool = _tool_name(argv)
+        tool = parsers.tool_name(argv)
         check = _Check(tool or "typecheck", argv, shlex.join(argv))
         done = self._run(root, check, env, scratch, outcome)
         if done.timed_out:
@@ -121,18 +121,13 @@ class LocalOracle:
     def _test(
         self, root: Path, check: _Check, env: dict[str, str], scratch: Path, outcome: _Outcome
     ) -> None:
-        pytest_at = _pytest_index(check.argv)
+        pytest_at = parsers.pytest_position(check.argv)
         junit = scratch / "junit.xml"
         argv = check.argv
         if pytest_at is not None:
-            injected = (
-                f"--junitxml={junit}",
-                "-o",
-                "junit_family=xunit1",
-                "-p",
-                "no:cacheprovider",
-            )
-            argv = argv[: pytest_at + 1] + injected + argv[pytest_at + 1 :]
+            # xunit1 reports carry each test's file and line; the cache would write into root
+            extra = (f"--junitxml={junit}", "-o", "junit_family=xunit1", "-p", "no:cacheprovider")
+            argv = argv[: pytest_at + 1] + extra + argv[pytest_at + 1 :]
         done = self._run(root, _Check(check.name, argv, check.display), env, scratch, outcome)
         if pytest_at is None:
             if done.timed_out:
@@ -191,6 +186,7 @@ class LocalOracle:
         self, root: Path, check: _Check, env: dict[str, str], scratch: Path, outcome: _Outcome
     ) -> Completed:
         done = run_command(check.argv, root, env, self.settings.timeout_seconds, scratch)
+        done = dataclasses.replace(done, output=parsers.strip_ansi(done.output))
         outcome.checks.append(
             CheckResult(
                 name=check.name,
@@ -252,8 +248,8 @@ def _locations(root: Path, frames: Iterable[parsers.Frame]) -> list[Location]:
 
 def _order(locations: list[Location], own: Location | None) -> tuple[Location, ...]:
     """The repository's code before the tests (stable), then the test function itself."""
-    ordered = [loc for loc in locations if not _is_test_path(loc.path)]
-    ordered += [loc for loc in locations if _is_test_path(loc.path)]
+    ordered = [loc for loc in locations if not parsers.is_test_path(loc.path)]
+    ordered += [loc for loc in locations if parsers.is_test_path(loc.path)]
     if own and own not in ordered:
         ordered.append(own)
     return tuple(ordered)
@@ -276,19 +272,6 @@ def _relative(root: Path, path: Path) -> str | None:
         return None
 
 
-def _is_test_path(path: str) -> bool:
-    *folders, name = path.split("/")
-    return (
-        any(folder in ("tests", "test", "testing") for folder in folders)
-        or name == "conftest.py"
-        or _is_test_file(name)
-    )
-
-
-def _is_test_file(name: str) -> bool:
-    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
-
-
 def _read_junit(path: Path) -> list[parsers.TestFailure]:
     try:
         return parsers.parse_junit(path.read_text(encoding="utf-8", errors="replace"))
@@ -304,32 +287,11 @@ def _tail(output: str) -> str:
 # --- commands -------------------------------------------------------------------------------
 
 
-def _tool_name(argv: Sequence[str]) -> str | None:
-    """ "mypy" for `mypy ...` or `python -m mypy ...`, likewise pyright; else None."""
-    for candidate in (os.path.basename(argv[0]), *_module_of(argv)):
-        if candidate in ("mypy", "pyright", "basedpyright"):
-            return candidate
-    return None
-
-
-def _module_of(argv: Sequence[str]) -> tuple[str, ...]:
-    return (argv[2],) if len(argv) > 2 and argv[1] == "-m" else ()
-
-
-def _pytest_index(argv: Sequence[str]) -> int | None:
-    """Where `pytest` is in a pytest command line (options go right after it), else None."""
-    if os.path.basename(argv[0]) in _PYTEST_NAMES:
-        return 0
-    if _module_of(argv) == ("pytest",):
-        return 2
-    return None
-
-
 def _has_tests(root: Path) -> bool:
     if (root / "tests").is_dir() or (root / "test").is_dir():
         return True
     for _, folders, files in os.walk(root):
         folders[:] = [f for f in folders if not f.startswith(".") and f not in _SKIPPED_DIRS]
-        if any(_is_test_file(name) for name in files):
+        if any(parsers.is_test_file(name) for name in files):
             return True
     return False

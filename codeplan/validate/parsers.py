@@ -1,4 +1,5 @@
-"""Pure parsers of the tools' output: type checkers' error lines, JUnit XML, traceback frames.
+"""Pure parsers of the tools' output (type checkers' error lines, JUnit XML, traceback
+frames) and of the command lines and paths that decide how that output is read.
 
 Paths are returned as the tools printed them; making them relative to the validated root
 needs the file system, so it is left to the caller.
@@ -6,8 +7,10 @@ needs the file system, so it is left to the caller.
 
 from __future__ import annotations
 
+import os
 import re
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -192,3 +195,41 @@ def missing_module(output: str, module: str) -> bool:
     """Whether `python -m module` failed because the interpreter has no such module."""
     suffix = f": No module named {module}"
     return any(line.rstrip().endswith(suffix) for line in output.splitlines())
+
+
+# --- command lines and paths ------------------------------------------------------------
+
+
+def tool_name(argv: Sequence[str]) -> str | None:
+    """ "mypy" for `mypy ...` or `python -m mypy ...`, likewise pyright; else None."""
+    for candidate in (os.path.basename(argv[0]), *_module_of(argv)):
+        if candidate in ("mypy", "pyright", "basedpyright"):
+            return candidate
+    return None
+
+
+def pytest_position(argv: Sequence[str]) -> int | None:
+    """Where `pytest` is in a pytest command line (its options can go right after), else None."""
+    if os.path.basename(argv[0]) in ("pytest", "py.test"):
+        return 0
+    if _module_of(argv) == ("pytest",):
+        return 2
+    return None
+
+
+def _module_of(argv: Sequence[str]) -> tuple[str, ...]:
+    return (argv[2],) if len(argv) > 2 and argv[1] == "-m" else ()
+
+
+def is_test_path(path: str) -> bool:
+    """Whether a "/"-separated path is test code (by pytest's conventions)."""
+    *folders, name = path.split("/")
+    return (
+        any(folder in ("tests", "test", "testing") for folder in folders)
+        or name == "conftest.py"
+        or is_test_file(name)
+    )
+
+
+def is_test_file(name: str) -> bool:
+    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
