@@ -91,9 +91,11 @@ def test_an_endpoint_that_keeps_failing_stops_the_run_resumably(
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         monkeypatch.setenv("OPENAI_API_KEY", SECRET)
         outcome = run("run", TASK, "--seed", SEED, "-C", repo, "--no-validate")
-    assert outcome.exit_code != 0
-    assert "500" in outcome.err and SECRET not in outcome.err + outcome.out
+    assert outcome.exit_code == 3, outcome.out + outcome.err
+    assert "500" in outcome.out and SECRET not in outcome.err + outcome.out
+    assert "codeplan resume" in outcome.out
     assert status(repo) == ""
+    assert json.loads(run("runs", "-C", repo, "-f", "json").out)[0]["status"] == "stopped"
 
 
 def test_budget_stop_then_resume_then_show_and_runs(repo: Path, endpoint: ScriptedOpenAI) -> None:

@@ -15,8 +15,8 @@ from codeplan.edit.apply import (
     apply_answer,
     block_text,
     edit_region,
-    reindent,
 )
+from codeplan.edit.indent import reindent
 from codeplan.edit.sketch import Sketch, make_sketch
 from codeplan.graph import GraphOptions, build_graph
 from codeplan.graph.codegraph import CodeGraph

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from codemods import NEW_SIGNATURE, TASK, SwapPriceArguments
-from codeplan.validate.local import LocalOracle, LocalOracleSettings
 from planner_helpers import branches, example_repo, file_bytes, status
 
 from codeplan import Budget, Planner, Repository
 from codeplan.edit.editors import ReplayEditor
 from codeplan.plan.model import ObligationStatus
 from codeplan.plan.store import RunStore
+from codeplan.validate.local import LocalOracle, LocalOracleSettings
 
 SEED = "inventory/pricing.py::price_with_tax"
 # the blocks the change really needs, found by following the graph from the seed
@@ -181,3 +181,43 @@ def test_seed_uses_finds_every_user_of_a_module(repo: Path) -> None:
         "inventory/storage.py::JsonFileRepository._write",
     }
     assert all(a.startswith("inventory/storage.py") for a in editor.asked)
+
+
+def test_recorded_answers_replay_the_same_multi_file_change(repo: Path, tmp_path: Path) -> None:
+    recorded = Planner(Repository(repo), editor=SwapPriceArguments(), validate=False).run(
+        TASK, [SEED]
+    )
+    answers = {f"{e.path}::{e.qualname}": e.after for e in recorded.plan.edits.values()}
+    fresh = example_repo(tmp_path / "fresh")
+    replayed = Planner(Repository(fresh), editor=ReplayEditor(answers), oracle=pytest_oracle())
+    result = replayed.run(TASK, [SEED])
+    assert result.status == "done", result.reason
+    assert result.diff == recorded.diff
+
+
+def test_mutual_recursion_ends_at_the_re_edit_bound(tmp_path: Path) -> None:
+    root = tmp_path / "cycle"
+    root.mkdir()
+    (root / "cycle.py").write_text(
+        "def ping(n):\n    return pong(n - 1) if n else 0\n\n\n"
+        "def pong(n):\n    return ping(n - 1) if n else 0\n"
+    )
+    from gitrepo import git
+
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "start")
+
+    def grow(request):  # type: ignore[no-untyped-def]
+        # every answer changes the signature again, so each edit impacts the other function
+        head, _, rest = request.source.partition("):")
+        return f"{head}, extra{request.source.count('extra')}=None):{rest}"
+
+    result = Planner(
+        Repository(root), editor=grow, validate=False, budget=Budget(max_edits_per_block=3)
+    ).run("grow", ["cycle.py::ping"])
+    assert result.status == "done"
+    edited = [e.qualname for e in result.plan.edits.values()]
+    assert edited.count("ping") == 3 and edited.count("pong") == 3
+    skipped = [o for o in result.plan.obligations.values() if o.status is ObligationStatus.SKIPPED]
+    assert skipped and "re-edit bound" in skipped[0].note

@@ -136,7 +136,6 @@ def propagate(
     concurrency: ConcurrencyOpt = 1,
     no_validate: NoValidateOpt = False,
     apply: ApplyOpt = False,
-    yes: YesOpt = False,
     output_format: FormatOpt = OutputFormat.TABLE,
 ) -> None:
     """Your uncommitted edits are the seeds: change what they impact to match.

@@ -125,23 +125,28 @@ class RunFlags:
 
 
 class LiveProgress:
-    """A one-line live status fed by the run's journal events."""
+    """A one-line live status fed by the run's journal: obligations done and pending,
+    tokens, cost, and what is happening now."""
 
     def __init__(self, console: Console) -> None:
-        self.status = Status("starting", console=console)
-        self.edits = self.asked = self.rejected = 0
+        self.status = Status("building the dependency graph", console=console)
+        self.counts: dict[str, Any] = {}
+        self.doing = ""
 
     def __call__(self, kind: str, fields: dict[str, Any]) -> None:
-        if kind == "ask":
-            self.asked += 1
-            self.status.update(f"asking the editor about {fields.get('block')}")
-        elif kind == "edit":
-            self.edits += 1
-        elif kind == "rejected":
-            self.rejected += 1
-        elif kind == "validate":
-            self.status.update("validating")
+        if kind == "checkpoint":
+            self.counts = fields
+        elif kind == "ask":
+            self.doing = f"asking about {fields.get('block')}"
+        elif kind == "validating":
+            self.doing = "validating: compile, type check, tests"
+        elif kind == "start":
+            self.doing = "planning"
+        else:
+            return
+        c = self.counts
+        done = sum(c.get(k, 0) for k in ("edited", "no-change", "rejected", "skipped"))
         self.status.update(
-            f"{self.edits} edits, {self.asked} requests, {self.rejected} rejected answers"
-            f" — {fields.get('block', kind)}"
+            f"{done} done ({c.get('edited', 0)} edited), {c.get('pending', 0)} pending, "
+            f"{c.get('tokens', 0):,} tokens, ${c.get('cost', 0.0):.4f} — {self.doing}"
         )

@@ -13,22 +13,17 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from codeplan.edit.apply import (
-    MergePlan,
-    Rejected,
-    Splice,
+from codeplan.edit.apply import MergePlan, Rejected, Splice, edit_region
+from codeplan.edit.indent import (
     candidates,
     clean_lines,
-    describe_error,
-    edit_region,
     file_newline,
-    first_error,
     indent_lines,
     leading_ws,
     same_text,
     shift_left,
-    unwrap,
 )
+from codeplan.edit.syntax import describe_error, first_error, unwrap
 from codeplan.graph.codegraph import CodeGraph
 from codeplan.graph.model import Block, BlockKind, content_hash
 from codeplan.graph.python import parse_python

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from codeplan.edit.apply import Applied, Rejected, apply_answer, block_text
 from codeplan.edit.model import Editor, EditRequest, MeteredEditor, Usage
 from codeplan.edit.sketch import Sketch
+from codeplan.errors import EditError, ValidationError
 from codeplan.graph.builder import GraphBuilder
 from codeplan.graph.model import Block
 from codeplan.impact.classify import ChangeLabel
@@ -106,6 +107,9 @@ class PlanLoop:
                     break
         except BudgetSpent as spent:
             progress = self._finish(progress, "stopped", str(spent))
+        except (EditError, ValidationError) as error:
+            # the endpoint or the oracle failed, not the plan: stop where we are, resumable
+            progress = self._finish(progress, "stopped", str(error))
         except KeyboardInterrupt:
             progress = self._finish(progress, "interrupted", "interrupted by the user")
             self.journal.checkpoint(plan, progress)
@@ -262,6 +266,7 @@ class PlanLoop:
         assert self.oracle is not None
         self._check_budget(progress, 0)
         changed = sorted({e.path for e in plan.edits.values()})
+        self.journal.event("validating", paths=changed)
         report = self.oracle.validate(self.tree.root, changed)
         if progress.baseline is not None:
             known = ValidationReport((), tuple(_known(key) for key in progress.baseline))

@@ -164,6 +164,11 @@ class FileJournal:
     def checkpoint(self, plan: PlanGraph, progress: Progress) -> None:
         self.record = replace(self.record, plan=plan, progress=progress)
         self.store.save(self.record, self.secrets)
+        if self.observer is not None:
+            usage = progress.usage
+            self.observer(
+                "checkpoint", {**plan.counts(), "tokens": usage.tokens, "cost": usage.cost_usd}
+            )
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
