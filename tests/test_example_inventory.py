@@ -67,9 +67,17 @@ def test_demo_runs() -> None:
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "COLUMNS": "120"},
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")},
+            "COLUMNS": "200",
+        },
     )
     assert done.returncode == 0, done.stderr
-    assert "Dependency graph of" in done.stdout
-    assert "inventory/pricing.py:33 price_with_tax (function)" in done.stdout
-    assert "CalledBy" in done.stdout
+    # the plan of the seed edit, with the impacted tests, then the propagation, validated
+    assert "[pending] inventory/reports.py::stock_report" in done.stdout
+    assert "Impacted tests: tests/test_pricing.py::" in done.stdout
+    assert "done: fixed point reached and validation passed" in done.stdout
+    assert "+        gross = price_with_tax(product.tax_category(), product.unit_price)" in (
+        done.stdout
+    )
+    assert "OPENAI_BASE_URL" in done.stdout  # how to point it at a real model
