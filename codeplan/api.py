@@ -108,30 +108,24 @@ class Planner:
         seed_uses: Sequence[str] = (),
         allow_dirty: bool = False,
     ) -> RunResult:
-        options = StartOptions(
-            task=task,
-            seeds=tuple(seeds),
-            seed_uses=tuple(seed_uses),
-            allow_dirty=allow_dirty,
-            budget=self.budget,
-            concurrency=self.concurrency,
-            settings=RunSettings(task=task, mode="run", concurrency=self.concurrency),
-        )
-        return start_run(
-            self.repo.root,
-            options,
-            self._editor_factory,
-            self._oracle_factory,
-            secrets=environment_secrets(self.env),
+        """Carry out `task` from the seed blocks (`PATH::QUALNAME`, or every user of the
+        modules or symbols in `seed_uses`), then propagate it."""
+        return self._start(
+            task, "run", seeds=tuple(seeds), seed_uses=tuple(seed_uses), allow_dirty=allow_dirty
         )
 
     def propagate(self, task: str = "Propagate my edits") -> RunResult:
+        """The uncommitted edits in the working tree are the seeds."""
+        return self._start(task, "propagate")
+
+    def _start(self, task: str, mode: str, **seeding: Any) -> RunResult:
         options = StartOptions(
             task=task,
-            mode="propagate",
+            mode=mode,
             budget=self.budget,
             concurrency=self.concurrency,
-            settings=RunSettings(task=task, mode="propagate", concurrency=self.concurrency),
+            settings=RunSettings(task=task, mode=mode, concurrency=self.concurrency),
+            **seeding,
         )
         return start_run(
             self.repo.root,

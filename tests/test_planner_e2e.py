@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from codemods import NEW_SIGNATURE, TASK, SwapPriceArguments
+from codemods import NEW_SIGNATURE, OLD_SIGNATURE, TASK, SwapPriceArguments
 from planner_helpers import branches, example_repo, file_bytes, status
 
 from codeplan import Budget, Planner, Repository
@@ -31,7 +31,7 @@ EXPECTED_EDITS = {
 
 def pytest_oracle() -> LocalOracle:
     return LocalOracle(
-        LocalOracleSettings(test=f"{sys.executable} -m pytest -q -x", timeout_seconds=120)
+        LocalOracleSettings(test=f"{sys.executable} -m pytest -q", timeout_seconds=120)
     )
 
 
@@ -221,3 +221,22 @@ def test_mutual_recursion_ends_at_the_re_edit_bound(tmp_path: Path) -> None:
     assert edited.count("ping") == 3 and edited.count("pong") == 3
     skipped = [o for o in result.plan.obligations.values() if o.status is ObligationStatus.SKIPPED]
     assert skipped and "re-edit bound" in skipped[0].note
+
+
+def test_binary_non_utf8_and_unparsable_files_in_the_users_edits(repo: Path) -> None:
+    pricing = repo / "inventory/pricing.py"
+    pricing.write_text(pricing.read_text().replace(OLD_SIGNATURE, NEW_SIGNATURE))
+    (repo / "inventory/logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe" * 10)
+    (repo / "inventory/latin1.py").write_bytes("x = 'caf\xe9'\n".encode("latin-1"))
+    (repo / "inventory/broken.py").write_text("def broken(:\n    pass\n")
+    before = file_bytes(repo)
+
+    result = Planner(
+        Repository(repo), editor=SwapPriceArguments(), oracle=pytest_oracle()
+    ).propagate(TASK)
+
+    # the call sites are still fixed; the syntax error the editor cannot repair is reported
+    assert "inventory/reports.py::stock_report" in result.edited_blocks
+    assert result.status == "unresolved"
+    assert any("SyntaxError" in item for item in result.remaining)
+    assert file_bytes(repo) == before

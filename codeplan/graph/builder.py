@@ -20,7 +20,7 @@ from pathlib import Path
 from codeplan.graph.analyzer import LanguageAnalyzer, ResolutionIndex, Resolver
 from codeplan.graph.cache import AnalysisCache
 from codeplan.graph.codegraph import CodeGraph
-from codeplan.graph.files import SkippedFile, discover_files, read_source
+from codeplan.graph.files import SkippedFile, check_source, discover_files, read_source
 from codeplan.graph.gcpause import collector_paused
 from codeplan.graph.model import (
     Block,
@@ -417,12 +417,13 @@ class GraphBuilder:
             return None
         if new_text is None:
             read = read_source(self.root, path, max_bytes=self.options.max_file_bytes)
-            if isinstance(read, SkippedFile):
-                return None
-            source = read
+        elif isinstance(new_text, str):
+            read = new_text.encode("utf-8")
         else:
-            source = new_text.encode("utf-8") if isinstance(new_text, str) else new_text
-        return analyzer.extract(path, source)
+            read = check_source(path, new_text, max_bytes=self.options.max_file_bytes)
+        if isinstance(read, SkippedFile):
+            return None
+        return analyzer.extract(path, read)
 
     def _forget_dependencies(self, path: str, resolution: FileResolution) -> None:
         for key in resolution.depends_on:

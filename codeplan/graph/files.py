@@ -123,6 +123,14 @@ def read_source(
             data = handle.read(max_bytes + 1)
     except OSError:
         return SkippedFile(path, "unreadable")
+    return check_source(path, data, max_bytes=max_bytes)
+
+
+def check_source(
+    path: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> bytes | SkippedFile:
+    """`data` if it is UTF-8 text CodePlan analyses, else why not (also for contents that
+    come from git or an editor rather than the disk)."""
     if len(data) > max_bytes:
         return SkippedFile(path, "too-large")
     if b"\0" in data[:BINARY_SNIFF_BYTES]:

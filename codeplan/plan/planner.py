@@ -60,6 +60,7 @@ class Progress:
     oracle_rounds: int = 0
     baseline: tuple[tuple[str, str, str], ...] | None = None  # keys of known diagnostics
     remaining: tuple[str, ...] = ()  # diagnostics the last validation still reported
+    edits_validated: int = 0  # edits in the plan when it was last validated
     seconds: float = 0.0  # spent in earlier sessions of this run
     usage: Usage = field(default_factory=Usage)  # spent in earlier sessions
 
@@ -99,8 +100,17 @@ class PlanLoop:
             while True:
                 while batch := self._take_batch(plan):
                     self._ask_and_apply(plan, batch, progress)
-                if self.oracle is None or progress.oracle_rounds >= self.budget.max_oracle_rounds:
+                if self.oracle is None:
                     progress = self._finish(progress, "done", "fixed point reached")
+                    break
+                if progress.oracle_rounds and len(plan.edits) == progress.edits_validated:
+                    note = "validation fails and the editor changed nothing it pointed at"
+                    progress = self._finish(progress, "unresolved", note)
+                    break
+                if progress.oracle_rounds >= self.budget.max_oracle_rounds:
+                    rounds = progress.oracle_rounds
+                    note = f"validation still fails after {rounds} rounds of repairs"
+                    progress = self._finish(progress, "unresolved", note)
                     break
                 progress = self._validate(plan, progress)
                 if progress.status != "running":
@@ -279,7 +289,9 @@ class PlanLoop:
             diagnostics=[d.message for d in report.diagnostics],
         )
         remaining = tuple(f"{d.check}: {d.message}" for d in report.diagnostics)
-        progress = replace(progress, oracle_rounds=rounds, remaining=remaining)
+        progress = replace(
+            progress, oracle_rounds=rounds, remaining=remaining, edits_validated=len(plan.edits)
+        )
         if report.ok:
             return self._finish(progress, "done", "fixed point reached and validation passed")
         seeded = sum(self._seed_from(plan, d) for d in report.diagnostics)
