@@ -41,3 +41,8 @@ class PlanError(CodePlanError):
 
 class WorkspaceError(CodePlanError):
     """Git work for a run failed: dirty tree, conflicting apply, missing branch..."""
+
+
+class SandboxError(CodePlanError):
+    """A sandbox could not be built or run: no engine, a failed image build, a broken
+    environment (never a verdict on the code under test)."""
