@@ -187,3 +187,13 @@ ENDPOINT_HELP = """no LLM endpoint is configured. Point CodePlan at one of:
   llama.cpp:  export OPENAI_BASE_URL=http://localhost:8080/v1
 or set [llm] base_url / model in codeplan.toml ([tool.codeplan.llm] in pyproject.toml),
 or pass --editor MODULE:ATTR to use another editor."""
+
+
+def sandbox_oracle_factory(
+    root: Path, config: Mapping[str, Any], env: Mapping[str, str], backend: str
+) -> OracleFactory:
+    """Validation in a sandbox (the environment is built when the run starts)."""
+    from codeplan.sandbox.oracle import SandboxOracle
+    from codeplan.sandbox.session import open_sandbox
+
+    return lambda: SandboxOracle(open_sandbox(root, config, env, backend=backend))

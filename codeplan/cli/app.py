@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from codeplan import __version__
-from codeplan.cli import graph_cmd, impact_cmd, run_cmd, runs_cmd
+from codeplan.cli import graph_cmd, impact_cmd, run_cmd, runs_cmd, sandbox_cmd
 from codeplan.cli.common import consoles
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.command("resume")(runs_cmd.resume)
 app.command("runs")(runs_cmd.runs)
 app.command("show")(runs_cmd.show)
 app.command("apply")(runs_cmd.apply)
+app.add_typer(sandbox_cmd.app, name="sandbox")
 
 
 def _print_version(value: bool) -> None:

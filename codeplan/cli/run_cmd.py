@@ -29,6 +29,7 @@ from codeplan.cli.run_options import (
     OutputFormat,
     PathOpt,
     RunFlags,
+    SandboxOpt,
     YesOpt,
 )
 from codeplan.deliver.workspace import Workspace
@@ -70,6 +71,7 @@ def run(
     max_seconds: MaxSecondsOpt = None,
     concurrency: ConcurrencyOpt = 1,
     no_validate: NoValidateOpt = False,
+    sandbox: SandboxOpt = None,
     apply: ApplyOpt = False,
     allow_dirty: AllowDirtyOpt = False,
     yes: YesOpt = False,
@@ -81,7 +83,15 @@ def run(
     changes only with --apply.  Exit status: 0 done, 1 validation still failing, 3 stopped
     by a budget or interrupted (resumable with `codeplan resume`)."""
     flags = RunFlags(
-        editor, model, max_cost, max_calls, max_tokens, max_seconds, concurrency, not no_validate
+        editor,
+        model,
+        max_cost,
+        max_calls,
+        max_tokens,
+        max_seconds,
+        concurrency,
+        not no_validate,
+        sandbox,
     )
     seeds = tuple(seed or ())
     if not seeds and not seed_uses:
@@ -135,6 +145,7 @@ def propagate(
     max_seconds: MaxSecondsOpt = None,
     concurrency: ConcurrencyOpt = 1,
     no_validate: NoValidateOpt = False,
+    sandbox: SandboxOpt = None,
     apply: ApplyOpt = False,
     output_format: FormatOpt = OutputFormat.TABLE,
 ) -> None:
@@ -142,7 +153,15 @@ def propagate(
 
     Exit status as for `codeplan run`."""
     flags = RunFlags(
-        editor, model, max_cost, max_calls, max_tokens, max_seconds, concurrency, not no_validate
+        editor,
+        model,
+        max_cost,
+        max_calls,
+        max_tokens,
+        max_seconds,
+        concurrency,
+        not no_validate,
+        sandbox,
     )
     options = StartOptions(
         task=task,

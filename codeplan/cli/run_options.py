@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.status import Status
 
-from codeplan.api import llm_editor_factory, local_oracle_factory
+from codeplan.api import llm_editor_factory, local_oracle_factory, sandbox_oracle_factory
 from codeplan.config import read_config
 from codeplan.edit.editors import load_editor
 from codeplan.plan.budget import Budget
@@ -44,6 +44,13 @@ MaxSecondsOpt = Annotated[
 ConcurrencyOpt = Annotated[
     int, typer.Option("--concurrency", min=1, max=32, help="Editor requests in flight at once.")
 ]
+SandboxOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sandbox",
+        help="Validate in a sandbox: docker (isolated) or local (a temporary virtualenv).",
+    ),
+]
 NoValidateOpt = Annotated[
     bool, typer.Option("--no-validate", help="Skip the oracle (compile, type check, tests).")
 ]
@@ -67,6 +74,7 @@ class RunFlags:
     max_seconds: float | None = None
     concurrency: int = 1
     validate: bool = True
+    sandbox: str | None = None
 
     def budget(self) -> Budget:
         return Budget(
@@ -94,6 +102,7 @@ class RunFlags:
             model=self.model,
             concurrency=self.concurrency,
             validate=self.validate,
+            sandbox=self.sandbox,
             budget=budget,
         )
 
@@ -110,6 +119,7 @@ class RunFlags:
             max_seconds=overrides.max_seconds or stored.get("max_seconds"),
             concurrency=max(overrides.concurrency, settings.concurrency),
             validate=settings.validate and overrides.validate,
+            sandbox=overrides.sandbox or settings.sandbox,
         )
 
     def editor_factory(self, root: Path) -> EditorFactory:
@@ -121,6 +131,8 @@ class RunFlags:
     def oracle_factory(self, root: Path) -> OracleFactory:
         if not self.validate:
             return lambda: None
+        if self.sandbox is not None:
+            return sandbox_oracle_factory(root, read_config(root), os.environ, self.sandbox)
         return local_oracle_factory(read_config(root))
 
 

@@ -28,6 +28,7 @@ from codeplan.cli.run_options import (
     OutputFormat,
     PathOpt,
     RunFlags,
+    SandboxOpt,
 )
 from codeplan.deliver.workspace import Workspace
 from codeplan.errors import PlanError
@@ -50,6 +51,7 @@ def resume(
     max_seconds: MaxSecondsOpt = None,
     concurrency: ConcurrencyOpt = 1,
     no_validate: NoValidateOpt = False,
+    sandbox: SandboxOpt = None,
     apply: ApplyOpt = False,
     output_format: FormatOpt = OutputFormat.TABLE,
 ) -> None:
@@ -69,6 +71,7 @@ def resume(
             max_seconds,
             concurrency,
             not no_validate,
+            sandbox,
         )
         flags = RunFlags.resumed(record.settings, given)
         progress = LiveProgress(streams.err)

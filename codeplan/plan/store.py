@@ -34,6 +34,7 @@ class RunSettings:
     model: str | None = None
     concurrency: int = 1
     validate: bool = True
+    sandbox: str | None = None  # validate in a sandbox: "docker" | "local"; None: on the host
     budget: dict[str, Any] = field(default_factory=dict)
 
 

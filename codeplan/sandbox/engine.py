@@ -52,12 +52,14 @@ def reap(client: Any, older_than_seconds: float = 0.0) -> int:
 
 
 def _timestamp(created: str) -> float:
-    from datetime import datetime
+    """Docker's `Created` ("2026-11-26T12:06:31.123456789Z") in seconds; it is UTC."""
+    from datetime import datetime, timezone
 
     try:
-        return datetime.fromisoformat(created[:26].rstrip("Z")).timestamp()
+        moment = datetime.strptime(created[:19], "%Y-%m-%dT%H:%M:%S")
     except ValueError:
         return 0.0
+    return moment.replace(tzinfo=timezone.utc).timestamp()
 
 
 def _short(error: BaseException) -> str:

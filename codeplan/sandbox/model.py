@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 LABEL = "codeplan.sandbox"  # every container, image and volume CodePlan makes carries it
@@ -97,6 +98,11 @@ class TestRun:
     # "the environment broke" (a setup command failed, the engine died), told apart
     # from "the code is wrong"
     infrastructure_error: str | None = None
+    junit: str = ""  # the JUnit XML report, for failure details
+
+    @property
+    def failed(self) -> tuple[TestOutcome, ...]:
+        return tuple(t for t in self.tests if t.outcome in ("failed", "error") and not t.flaky)
 
     def count(self, outcome: str) -> int:
         return sum(1 for t in self.tests if t.outcome == outcome)
@@ -105,6 +111,8 @@ class TestRun:
 class SandboxBackend(Protocol):
     name: str
 
+    def prepare(self, root: Path, spec: SandboxSpec) -> None: ...
+
     def run_tests(
-        self, spec: SandboxSpec, tree: str, test_args: tuple[str, ...] = ()
+        self, spec: SandboxSpec, tree: Path, test_args: Sequence[str] = ()
     ) -> TestRun: ...
