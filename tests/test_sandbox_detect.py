@@ -12,13 +12,9 @@ import pytest
 
 from codeplan.config import read_config
 from codeplan.errors import ConfigError
-from codeplan.sandbox.detect import (
-    dependency_digest,
-    detect_environment,
-    newest_satisfying,
-    poetry_constraint,
-)
+from codeplan.sandbox.detect import dependency_digest, detect_environment, newest_satisfying
 from codeplan.sandbox.model import EnvironmentSpec, Limits
+from codeplan.sandbox.requirements import poetry_constraint
 from codeplan.sandbox.settings import make_spec, sandbox_settings
 
 PIP = "python -m pip install"
