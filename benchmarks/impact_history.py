@@ -26,12 +26,13 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import git
 
-from codeplan.graph import BlockKind, GraphOptions, build_graph
+from codeplan.graph import BlockKind, CodeGraph, GraphOptions, build_graph
 from codeplan.graph.python import PythonAnalyzer
 from codeplan.impact import BlockChange, ChangeLabel, analyze_impact, classify, diff_blocks
 
@@ -59,11 +60,11 @@ class Case:
 
 
 def changed_python_sources(
-    parent: git.Commit, commit: git.Commit
+    parent: git.Commit, commit: git.Commit, max_files: int | None = MAX_FILES_PER_COMMIT
 ) -> tuple[dict[str, bytes], dict[str, bytes]] | None:
     old, new = {}, {}
     diffs = [d for d in parent.diff(commit) if (d.b_path or d.a_path or "").endswith(".py")]
-    if not diffs or len(diffs) > MAX_FILES_PER_COMMIT:
+    if not diffs or (max_files is not None and len(diffs) > max_files):
         return None
     for item in diffs:
         if item.a_blob is not None and item.a_path:
@@ -80,8 +81,84 @@ def commit_changes(old: dict[str, bytes], new: dict[str, bytes]) -> list[BlockCh
     return diff_blocks(old_blocks, new_blocks, old, new)
 
 
-def run_cases(repo_path: Path, max_commits: int) -> list[Case]:
+@dataclass(frozen=True)
+class HistoryCase:
+    """One replayable change: a seed block whose change `commit` made, with everything else
+    the commit changed in Python files (benchmarks/replay_commits.py replays these too)."""
+
+    commit: git.Commit
+    parent: git.Commit
+    seed: BlockChange
+    changes: list[BlockChange]
+    old_sources: dict[str, bytes]
+    new_sources: dict[str, bytes]
+
+    @property
+    def path(self) -> str:
+        assert self.seed.old is not None
+        return self.seed.old.path
+
+    @property
+    def seeded(self) -> bytes:
+        """The seed's file in the parent commit with only the seed's change applied."""
+        old, new = self.seed.old, self.seed.new
+        assert old is not None and new is not None
+        parent_text = self.old_sources[old.path]
+        return (
+            parent_text[: old.start_byte]
+            + self.new_sources[new.path][new.start_byte : new.end_byte]
+            + parent_text[old.end_byte :]
+        )
+
+    @property
+    def truth(self) -> set[str]:
+        """The other blocks the commit changed (ids in the parent; new ids for additions)."""
+        return counted_ids(c for c in self.changes if c is not self.seed)
+
+
+def counted_ids(changes: Iterable[BlockChange]) -> set[str]:
+    """The changed blocks of the counted kinds, by id in the old state (new for additions)."""
+    return {(c.old or c.block).id for c in changes if c.block.kind in COUNTED_KINDS}
+
+
+def find_cases(repo_path: Path, max_commits: int) -> Iterator[HistoryCase]:
+    """Cases of the last `max_commits` commits (newest first, merges skipped), one per seed:
+    a block whose signature or kind changed in place, in a commit changing other blocks."""
     source = git.Repo(repo_path)
+    for commit in source.iter_commits(max_count=max_commits, no_merges=True):
+        if not commit.parents:
+            continue
+        parent = commit.parents[0]
+        sources = changed_python_sources(parent, commit)
+        if sources is None:
+            continue
+        old_sources, new_sources = sources
+        changes = commit_changes(old_sources, new_sources)
+        seeds = [
+            c
+            for c in changes
+            if c.old is not None
+            and c.new is not None
+            # a move (same name, another file or class) is not one block's own change
+            and c.old.path == c.new.path
+            and not (c.old.name == c.new.name and c.old.parent != c.new.parent)
+            and (SIGNATURE_LABELS & set(classify(c)) or c.old.kind != c.new.kind)
+        ]
+        if not seeds or len(changes) < 2:
+            continue
+        for seed in seeds:
+            yield HistoryCase(commit, parent, seed, changes, old_sources, new_sources)
+
+
+def linked_blocks(graph: CodeGraph, seed_id: str) -> set[str]:
+    """What depends on the changed symbol: who calls, imports, overrides or instantiates it
+    (and what it overrides); not what it calls itself."""
+    return {
+        r.block.id for r in graph.related(seed_id, inverse=True) if r.relation_name != "ChildOf"
+    } | {r.block.id for r in graph.related(seed_id) if r.relation_name == "Overrides"}
+
+
+def run_cases(repo_path: Path, max_commits: int) -> list[Case]:
     cases: list[Case] = []
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch) / "work"
@@ -90,52 +167,22 @@ def run_cases(repo_path: Path, max_commits: int) -> list[Case]:
         )
         checkout = git.Repo(work)
         options = GraphOptions(cache_dir=Path(scratch) / "cache", languages=("python",))
-        for commit in source.iter_commits(max_count=max_commits, no_merges=True):
-            if not commit.parents:
-                continue
-            parent = commit.parents[0]
-            sources = changed_python_sources(parent, commit)
-            if sources is None:
-                continue
-            old_sources, new_sources = sources
-            changes = commit_changes(old_sources, new_sources)
-            seeds = [
-                c
-                for c in changes
-                if c.old is not None
-                and c.new is not None
-                # a move (same name, another file or class) is not one block's own change
-                and c.old.path == c.new.path
-                and not (c.old.name == c.new.name and c.old.parent != c.new.parent)
-                and (SIGNATURE_LABELS & set(classify(c)) or c.old.kind != c.new.kind)
-            ]
-            if not seeds or len(changes) < 2:
-                continue
-            checkout.git.checkout("--detach", "-f", parent.hexsha)
-            for seed in seeds:
-                case = _measure(work, options, seed, changes, old_sources, new_sources, commit)
-                if case is not None:
-                    cases.append(case)
+        checked_out: str | None = None
+        for history in find_cases(repo_path, max_commits):
+            if history.parent.hexsha != checked_out:
+                checkout.git.checkout("--detach", "-f", history.parent.hexsha)
+                checked_out = history.parent.hexsha
+            case = _measure(work, options, history)
+            if case is not None:
+                cases.append(case)
     return cases
 
 
-def _measure(
-    work: Path,
-    options: GraphOptions,
-    seed: BlockChange,
-    changes: list[BlockChange],
-    old_sources: dict[str, bytes],
-    new_sources: dict[str, bytes],
-    commit: git.Commit,
-) -> Case | None:
-    assert seed.old is not None and seed.new is not None
-    path = seed.old.path
-    parent_text = old_sources[path]
-    seeded = (
-        parent_text[: seed.old.start_byte]
-        + new_sources[seed.new.path][seed.new.start_byte : seed.new.end_byte]
-        + parent_text[seed.old.end_byte :]
-    )
+def _measure(work: Path, options: GraphOptions, history: HistoryCase) -> Case | None:
+    seed, path = history.seed, history.path
+    assert seed.old is not None
+    parent_text = history.old_sources[path]
+    seeded = history.seeded
     old = build_graph(work, options)
     if old.graph.get(seed.old.id) is None:
         return None  # the file is outside what the graph analyses (e.g. excluded)
@@ -146,22 +193,11 @@ def _measure(
     )
     report = analyze_impact(old.graph, new.graph, seed_changes, {path: parent_text}, {path: seeded})
     impacted = {i.block.id for i in report.impacted}
-    truth = {
-        (c.old or c.new).id  # type: ignore[union-attr]
-        for c in changes
-        if c is not seed and c.block.kind in COUNTED_KINDS
-    }
-    # what depends on the changed symbol: who calls, imports, overrides or instantiates it
-    # (and what it overrides); not what it calls itself
-    related = {
-        r.block.id
-        for r in old.graph.related(seed.old.id, inverse=True)
-        if r.relation_name != "ChildOf"
-    } | {r.block.id for r in old.graph.related(seed.old.id) if r.relation_name == "Overrides"}
-    linked = truth & related
+    truth = history.truth
+    linked = truth & linked_blocks(old.graph, seed.old.id)
     other = truth - linked
     return Case(
-        commit=commit.hexsha[:10],
+        commit=history.commit.hexsha[:10],
         seed=seed.old.id,
         labels=[label.value for label in classify(seed)],
         linked=len(linked),

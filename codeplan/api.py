@@ -29,6 +29,7 @@ from codeplan.edit.prompts import PromptSet
 from codeplan.edit.response_cache import ResponseCache
 from codeplan.errors import ConfigError
 from codeplan.graph import CodeGraph, GraphBuilder, GraphOptions, build_graph
+from codeplan.graph.gcpause import release_frozen
 from codeplan.impact.analysis import ImpactReport
 from codeplan.impact.states import impact_between
 from codeplan.plan.budget import Budget
@@ -127,15 +128,24 @@ class Planner:
             settings=RunSettings(task=task, mode=mode, concurrency=self.concurrency),
             **seeding,
         )
-        return start_run(
-            self.repo.root,
-            options,
-            self._editor_factory,
-            self._oracle_factory,
-            secrets=environment_secrets(self.env),
-        )
+        try:
+            return start_run(
+                self.repo.root,
+                options,
+                self._editor_factory,
+                self._oracle_factory,
+                secrets=environment_secrets(self.env),
+            )
+        finally:
+            release_frozen()  # the run's graph is dropped: let its cycles go
 
     def resume(self, run_id: str | None = None) -> RunResult:
+        try:
+            return self._resume(run_id)
+        finally:
+            release_frozen()
+
+    def _resume(self, run_id: str | None) -> RunResult:
         return resume_run(
             self.repo.root,
             run_id,

@@ -27,3 +27,11 @@ def collector_paused(*, freeze: bool = False) -> Iterator[None]:
             gc.freeze()
         if was_enabled:
             gc.enable()
+
+
+def release_frozen() -> None:
+    """Hand what builds froze back to the collector and collect, so the cycles of graphs
+    dropped since are freed.  A long-lived process (a server, a notebook, a benchmark
+    running many plans) calls it between runs; otherwise each build's cycles stay."""
+    gc.unfreeze()
+    gc.collect()
