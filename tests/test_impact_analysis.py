@@ -155,6 +155,28 @@ def test_constructor_and_override_changes(tmp_path: Path) -> None:
     assert ("shop/models.py::Book.describe", "OverriddenBy", False) in summary(overridden)
 
 
+def test_a_constructor_signature_reaches_overriding_constructors_and_super_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subclass = (
+        "\n\nclass Ebook(Product):\n    def __init__(self, name):\n        super().__init__(name)\n"
+        "\n\nclass Gift(Product):\n    def __init__(self, name):\n        self.label = name\n"
+    )
+    monkeypatch.setitem(BASE, "shop/models.py", BASE["shop/models.py"] + subclass)
+    report = impact(
+        tmp_path,
+        {
+            "shop/models.py": (
+                "def __init__(self, name):\n        self.name",
+                "def __init__(self, name, price):\n        self.name",
+            )
+        },
+    )
+    found = summary(report)
+    assert ("shop/models.py::Ebook.__init__", "CalledBy", False) in found
+    assert ("shop/models.py::Gift.__init__", "OverriddenBy", False) in found
+
+
 @pytest.mark.parametrize(
     ("before", "after", "escapes", "because"),
     [

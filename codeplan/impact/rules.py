@@ -61,7 +61,9 @@ DEFAULT_RULES: Mapping[ChangeLabel, tuple[Follow, ...]] = {
         Follow(Relation.INSTANTIATES, inverse=True, graph=BOTH),
         *_hierarchy(BOTH, from_class=False),
     ),
-    ChangeLabel.MCC: (_INSTANTIATORS, *_hierarchy(OLD)),
+    # a constructor is a method too: explicit `Base.__init__(self, ...)` and
+    # `super().__init__(...)` calls, and the overriding constructors, follow its signature
+    ChangeLabel.MCC: (_INSTANTIATORS, *_hierarchy(OLD), _CALLERS, *_OVERRIDES),
     ChangeLabel.MI: (_IMPORTERS,),
     ChangeLabel.AM: (*_hierarchy(BOTH), Follow(Relation.CALLS, inverse=True, graph=NEW)),
     ChangeLabel.AF: (
