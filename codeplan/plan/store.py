@@ -14,12 +14,14 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from codeplan.edit.llm import redact
 from codeplan.edit.model import Usage
 from codeplan.errors import PlanError
 from codeplan.plan.model import PlanGraph
 from codeplan.plan.planner import Progress
 
 STATE_VERSION = 1
+SAVE_INTERVAL = 1.0  # seconds between state saves while a run goes on
 
 Observer = Callable[[str, dict[str, Any]], None]  # e.g. a live progress display
 
@@ -149,6 +151,7 @@ class FileJournal:
         self._lock = threading.Lock()
         store.run_dir(record.id).mkdir(parents=True, exist_ok=True)
         self._log = store.run_dir(record.id) / "log.jsonl"
+        self._saved_at = float("-inf")
 
     def event(self, kind: str, **fields: Any) -> None:
         line = redact(json.dumps({"time": time.time(), "event": kind, **fields}), self.secrets)
@@ -163,17 +166,21 @@ class FileJournal:
         self.event(kind, **{k: v for k, v in fields.items() if k != "event"})
 
     def checkpoint(self, plan: PlanGraph, progress: Progress) -> None:
+        """Save the state; while the run goes on, at most once per `SAVE_INTERVAL`.
+
+        Writing the whole plan after every step grows with the plan (quadratic over a
+        run).  A state up to a second old is safe: resume rewinds the worktree to the last
+        edit the state records, and the obligations after it are asked again (from the
+        response cache, for an LLM)."""
         self.record = replace(self.record, plan=plan, progress=progress)
-        self.store.save(self.record, self.secrets)
         if self.observer is not None:
             usage = progress.usage
             self.observer(
                 "checkpoint", {**plan.counts(), "tokens": usage.tokens, "cost": usage.cost_usd}
             )
+        now = time.monotonic()
+        if progress.status == "running" and now - self._saved_at < SAVE_INTERVAL:
+            return
+        self.store.save(self.record, self.secrets)
+        self._saved_at = now
 
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
