@@ -77,6 +77,7 @@ class SandboxSpec:
 
 @dataclass(frozen=True)
 class TestOutcome:
+    __test__ = False  # not a pytest test class, despite the name
     id: str  # "tests/test_x.py::TestY::test_z"
     outcome: str  # passed | failed | error | skipped | xfail | xpass
     duration_s: float
@@ -87,6 +88,8 @@ class TestOutcome:
 @dataclass(frozen=True)
 class TestRun:
     """A test command's result in a sandbox."""
+
+    __test__ = False  # not a pytest test class, despite the name
 
     backend: str  # "docker" | "local"
     image: str | None

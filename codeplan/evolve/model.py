@@ -1,0 +1,61 @@
+"""Test co-evolution's vocabulary (REACCEPT's approach, made practical): which tests a
+production change makes obsolete, and past production/test co-changes to learn from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class TestStatus(str, Enum):
+    __test__ = False  # not a pytest test class, despite the name
+    BROKEN = "broken"  # fails on the changed tree
+    STALE = "stale"  # passes, but asserts on behaviour the change altered
+    UNAFFECTED = "unaffected"
+    UNKNOWN = "unknown"  # linked statically, not run (or could not be run)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    kind: str  # "calls" | "helper" | "naming" | "history" | "run"
+    detail: str  # one sentence: "calls `price_with_tax` through `make_order` (2 steps)"
+
+
+@dataclass(frozen=True)
+class ImpactedTest:
+    path: str
+    qualname: str  # "test_x" or "TestY.test_x"
+    status: TestStatus
+    reasons: tuple[Evidence, ...]
+    score: float = 0.0  # ranking confidence, higher first
+
+    @property
+    def node_id(self) -> str:
+        """pytest's id: path::Class::test."""
+        return self.path + "::" + self.qualname.replace(".", "::")
+
+
+@dataclass(frozen=True)
+class Experience:
+    """One past co-change: a production block and a test block changed in one commit."""
+
+    commit: str
+    message: str
+    production_path: str
+    production_qualname: str
+    production_before: str
+    production_after: str
+    test_path: str
+    test_qualname: str
+    test_before: str
+    test_after: str
+
+
+@dataclass(frozen=True)
+class ProductionChange:
+    """A production block's edit, shown to the editor of a test that depends on it."""
+
+    path: str
+    qualname: str
+    before: str
+    after: str

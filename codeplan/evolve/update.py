@@ -1,0 +1,168 @@
+"""Updating an obsolete test: ask the editor (with the production change, retrieved past
+co-changes as worked examples, and the failure), check the answer like any edit, reject
+weakened tests, run the test in the sandbox, and feed failures back, up to N attempts.
+
+The editor is the planner's: an `EditRequest` for the test block, so the LLM editor, its
+cache and budgets, or any `--editor` (a replay, a human) work here unchanged."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from codeplan.edit.apply import Applied, Rejected, apply_answer, block_text
+from codeplan.edit.model import EarlierEdit, EditContext, Editor, EditRequest, RelatedCode
+from codeplan.evolve.guard import weakened
+from codeplan.evolve.model import Experience, ImpactedTest, ProductionChange
+from codeplan.graph.builder import GraphBuilder
+from codeplan.plan.planner import Tree
+
+INSTRUCTION = (
+    "This test is obsolete after the production change shown as an earlier edit. Update "
+    "the test so that it checks the new behaviour: keep what it verifies, change what the "
+    "change made wrong (arguments, expected values, exceptions). Do not skip it, do not "
+    "remove assertions, do not catch the failure. Answer NO CHANGE if it needs none."
+)
+
+RunTest = Callable[[str], tuple[bool, str]]  # node id -> (passed, failure output)
+FindExamples = Callable[[Sequence[ProductionChange]], Sequence[Experience]]
+
+
+@dataclass(frozen=True)
+class UpdateOutcome:
+    test: ImpactedTest
+    status: str  # "updated" | "unchanged" | "rejected" | "failed"
+    attempts: int
+    before: str
+    after: str
+    feedback: tuple[str, ...]  # why earlier answers were not kept
+
+    @property
+    def diff(self) -> str:
+        lines = difflib.unified_diff(
+            self.before.splitlines(keepends=True),
+            self.after.splitlines(keepends=True),
+            fromfile=f"a/{self.test.path}",
+            tofile=f"b/{self.test.path}",
+        )
+        return "".join(lines)
+
+
+class TestUpdater:
+    __test__ = False  # not a pytest test class, despite the name
+
+    def __init__(
+        self,
+        builder: GraphBuilder,
+        tree: Tree,
+        editor: Editor,
+        run_test: RunTest,
+        *,
+        examples: FindExamples | None = None,
+        attempts: int = 3,
+        task: str = "Keep the tests in step with the production change",
+    ) -> None:
+        self.builder, self.tree, self.editor, self.run_test = builder, tree, editor, run_test
+        self.examples = examples
+        self.attempts = attempts
+        self.task = task
+
+    def update(
+        self,
+        test: ImpactedTest,
+        changes: Sequence[ProductionChange],
+        failure: str = "",
+        *,
+        behaviour_removed: bool = False,
+    ) -> UpdateOutcome:
+        block_id = f"{test.path}::{test.qualname}"
+        block = self.builder.graph.block(block_id)
+        original = self.tree.read(test.path) or b""
+        before = block_text(original, block)
+        feedback: list[str] = []
+        examples = tuple(self.examples(changes)) if self.examples else ()
+        for attempt in range(1, self.attempts + 1):
+            request = self._request(test, block.kind.value, block.language, before, changes,
+                                    failure, examples, feedback)  # fmt: skip
+            answer = self.editor(request)
+            if answer is None:
+                return UpdateOutcome(test, "unchanged", attempt, before, before, tuple(feedback))
+            outcome = apply_answer(original, block, answer)
+            if isinstance(outcome, Rejected):
+                feedback.append(outcome.reason)
+                continue
+            if not isinstance(outcome, Applied):
+                return UpdateOutcome(test, "unchanged", attempt, before, before, tuple(feedback))
+            self._write(test.path, outcome.new_file)
+            after = block_text(outcome.new_file, self.builder.graph.get(block_id) or block)
+            reason = weakened(before, after, behaviour_removed=behaviour_removed)
+            if reason is not None:
+                feedback.append(reason)
+                self._write(test.path, original)
+                continue
+            passed, output = self.run_test(test.node_id)
+            if passed:
+                return UpdateOutcome(test, "updated", attempt, before, after, tuple(feedback))
+            feedback.append(f"the updated test still fails:\n{output[-1500:]}")
+            failure = output
+            self._write(test.path, original)
+        status = "rejected" if feedback and not any("fails" in f for f in feedback) else "failed"
+        return UpdateOutcome(test, status, self.attempts, before, before, tuple(feedback))
+
+    def _write(self, path: str, data: bytes) -> None:
+        self.tree.write(path, data)
+        self.builder.update_file(path, data)
+
+    def _request(
+        self,
+        test: ImpactedTest,
+        kind: str,
+        language: str,
+        source: str,
+        changes: Sequence[ProductionChange],
+        failure: str,
+        examples: Sequence[Experience],
+        feedback: list[str],
+    ) -> EditRequest:
+        causes = tuple(f"{e.kind}: {e.detail}" for e in test.reasons)
+        if failure:
+            causes += (f"it fails on the changed code:\n{failure.strip()[-1500:]}",)
+        context = EditContext(
+            task=self.task,
+            causes=causes,
+            earlier_edits=tuple(
+                EarlierEdit(c.path, c.qualname, c.before, c.after, "the production change")
+                for c in changes
+            ),
+            related=tuple(_worked_example(e) for e in examples),
+            feedback=tuple(feedback),
+        )
+        return EditRequest(
+            path=test.path,
+            qualname=test.qualname,
+            kind=kind,
+            language=language,
+            source=source,
+            instruction=INSTRUCTION,
+            context=context,
+        )
+
+
+def _worked_example(experience: Experience) -> RelatedCode:
+    """A past co-change, shown as related code: the production diff, then the test diff."""
+
+    def diff(before: str, after: str, name: str) -> str:
+        lines = difflib.unified_diff(
+            before.splitlines(), after.splitlines(), f"a/{name}", f"b/{name}", lineterm="", n=2
+        )
+        return "\n".join(lines)
+
+    text = (
+        diff(experience.production_before, experience.production_after, experience.production_path)
+        + "\n"
+        + diff(experience.test_before, experience.test_after, experience.test_path)
+    )
+    message = experience.message.strip().splitlines()[0] if experience.message.strip() else ""
+    relation = f"a past co-change in {experience.commit[:10]} ({message[:80]})"
+    return RelatedCode(experience.test_path, experience.test_qualname, relation, text)
