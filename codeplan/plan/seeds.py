@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from codeplan.edit.apply import block_text
 from codeplan.errors import PlanError
 from codeplan.graph.builder import GraphBuilder
 from codeplan.graph.codegraph import CodeGraph
@@ -81,8 +82,8 @@ def seed_user_changes(
         change = item.change
         block = change.block
         obligation = plan.add(block.id, "(edited by the user)", Cause("seed", "your edit"), depth=0)
-        old_text = _text(change.old, before)
-        new_text = _text(change.new, after)
+        old_text = block_text(before.get(change.old.path, b""), change.old) if change.old else ""
+        new_text = block_text(after.get(change.new.path, b""), change.new) if change.new else ""
         edit = Edit(
             id=plan.next_edit_id(),
             obligation_id=obligation.id,
@@ -100,11 +101,3 @@ def seed_user_changes(
                 edit_for_block[each.id] = edit.id
     add_impacted(plan, report, edit_for_block, depth=1, max_edits_per_block=max_edits_per_block)
     return len(report.changes)
-
-
-def _text(block: Block | None, sources: Mapping[str, bytes]) -> str:
-    if block is None:
-        return ""
-    data = sources.get(block.path, b"")
-    start = data.rfind(b"\n", 0, block.start_byte) + 1
-    return data[start : block.end_byte].decode("utf-8", "replace")

@@ -183,4 +183,3 @@ class FileJournal:
             return
         self.store.save(self.record, self.secrets)
         self._saved_at = now
-
