@@ -17,7 +17,7 @@ from codeplan.edit.apply import (
     edit_region,
 )
 from codeplan.edit.indent import reindent
-from codeplan.edit.sketch import Sketch, make_sketch
+from codeplan.edit.sketch import Sketch, make_outline, make_sketch
 from codeplan.graph import GraphOptions, build_graph
 from codeplan.graph.codegraph import CodeGraph
 from codeplan.graph.model import Block, BlockKind, Edge, Relation
@@ -425,3 +425,91 @@ def test_every_definition_round_trips(inventory: CodeGraph) -> None:
             assert new[start:].startswith(text.encode() + b"\n"), block.id
             checked += 1
     assert checked > 40
+
+
+# -- outlines -------------------------------------------------------------------------------
+
+SHOP_OUTLINE = dedent(
+    '''\
+    class Shop:
+        """A shop."""
+
+        tax = 20
+
+        def gross(self, net):
+            """The gross price."""
+            ...
+
+        def quote(self, net):
+            ...
+
+        def close(self):
+            ...'''
+)
+
+
+def shop_outline() -> tuple[bytes, Block, Sketch]:
+    data = SHOP.encode()
+    graph = graph_of("shop.py", data)
+    block = graph.find("Shop")[0]
+    outline = make_outline(data, graph, block)
+    assert outline is not None
+    assert make_outline(data, graph, graph.find("Shop.quote")[0]) is None
+    return data, block, outline
+
+
+def test_an_outline_folds_every_member_of_the_class() -> None:
+    _, _, outline = shop_outline()
+    assert outline.text == SHOP_OUTLINE
+    assert outline.is_outline and outline.target_qualname == "Shop"
+    assert [m.folded for m in outline.members] == [False, True, True, True]
+
+
+def test_an_edited_outline_is_merged_member_by_member() -> None:
+    data, block, outline = shop_outline()
+    answer = (
+        outline.text.replace("class Shop:", "class Shop(Base):")
+        .replace("def gross(self, net):", "def gross(self, net, tax=None):")
+        .replace("    def close(self):\n        ...", "    def close(self):\n        pass")
+        + "\n\n    def open(self):\n        self.closed = False"
+    )
+    outcome = apply_answer(data, block, answer, sketch=outline)
+    assert isinstance(outcome, Applied), outcome
+    assert outcome.new_file.decode() == dedent(
+        '''\
+        class Shop(Base):
+            """A shop."""
+
+            tax = 20
+
+            def gross(self, net, tax=None):
+                """The gross price.
+
+                Rounded to cents.
+                """
+                return round(net * (1 + self.tax / 100), 2)
+
+            def quote(self, net):
+                return self.gross(net)
+
+            def close(self):
+                pass
+
+            def open(self):
+                self.closed = False
+        '''
+    )
+    assert outcome.edited_qualnames == ("Shop.gross", "Shop.close", "Shop.open", "Shop")
+
+
+def test_an_outline_answer_keeps_every_member_and_the_class() -> None:
+    data, block, outline = shop_outline()
+    dropped = outline.text.replace("\n\n    def quote(self, net):\n        ...", "")
+    assert rejection(apply_answer(data, block, dropped, sketch=outline)) == (
+        "the answer dropped `quote`; keep all members"
+    )
+    # never spliced as the class's own text: that would fold the file's bodies away
+    reason = rejection(apply_answer(data, block, "def quote(self, net):\n    ...", sketch=outline))
+    assert "whole outline of class `Shop`" in reason
+    assert isinstance(apply_answer(data, block, outline.text, sketch=outline), Unchanged)
+    assert isinstance(apply_answer(data, block, SHOP, sketch=outline), Unchanged)

@@ -4,6 +4,7 @@ git repository, with real validation (the example's own pytest suite)."""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -240,3 +241,50 @@ def test_binary_non_utf8_and_unparsable_files_in_the_users_edits(repo: Path) -> 
     assert result.status == "unresolved"
     assert any("SyntaxError" in item for item in result.remaining)
     assert file_bytes(repo) == before
+
+
+def test_a_class_too_long_to_send_whole_is_edited_through_its_outline(tmp_path: Path) -> None:
+    root = tmp_path / "big"
+    root.mkdir()
+    (root / "base.py").write_text("class Base:\n    def run(self):\n        return 1\n")
+    methods = "".join(f"\n    def m{i}(self):\n        return {i}\n" for i in range(150))
+    big = f"from base import Base\n\n\nclass Big(Base):\n    kind = 'big'\n{methods}"
+    (root / "big.py").write_text(big)
+    assert big.count("\n") > 450
+    from gitrepo import git
+
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "start")
+    asked = []
+
+    def editor(request):  # type: ignore[no-untyped-def]
+        if request.qualname == "Base" and "def extra" not in request.source:
+            # a new method in the base class: its subclasses may need to follow
+            return request.source + "\n\n    def extra(self):\n        return 2\n"
+        if request.qualname == "Big":
+            asked.append(request)
+            return "@final\n" + request.source.replace(
+                "    def m3(self):\n        ...", "    def m3(self):\n        return 33"
+            )
+        return None
+
+    result = Planner(Repository(root), editor=editor, validate=False).run(
+        "extra", ["base.py::Base"]
+    )
+
+    assert result.status == "done", result.reason
+    assert "big.py::Big" in result.edited_blocks
+    skipped = [o for o in result.plan.obligations.values() if o.status is ObligationStatus.SKIPPED]
+    assert not skipped
+    request = asked[0]
+    assert "return 7" not in request.source and "    def m7(self):\n        ..." in request.source
+    assert request.context.sketch is None and "outline" in request.instruction
+    after = subprocess.run(
+        ["git", "show", f"{result.branch}:big.py"], cwd=root, capture_output=True, check=True
+    ).stdout.decode()
+    expected = big.replace("class Big", "@final\nclass Big").replace("return 3\n", "return 33\n")
+    assert after == expected
+    compile(after, "big.py", "exec")
+    edit = next(e for e in result.plan.edits.values() if e.qualname == "Big")
+    assert edit.before == big[big.index("class Big") :].rstrip()  # the class, not its outline

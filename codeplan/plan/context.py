@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from codeplan.edit.apply import block_text
 from codeplan.edit.model import EarlierEdit, EditContext, EditRequest, RelatedCode
-from codeplan.edit.sketch import Sketch, make_sketch
+from codeplan.edit.sketch import Sketch, make_outline, make_sketch
 from codeplan.graph.codegraph import CodeGraph
 from codeplan.graph.model import Block, BlockKind, Relation
 from codeplan.plan.model import Obligation, PlanGraph
@@ -33,6 +33,12 @@ _SPATIAL_ORDER: tuple[tuple[Relation, bool, str], ...] = (
     (Relation.INSTANTIATES, True, "instantiates this block"),
 )
 _WHOLE_TEXT_MAX_LINES = 12
+OUTLINE_NOTE = (
+    "The class is too long to show whole, so it is shown as an outline: every member's body "
+    "is folded to `...`. Answer the outline edited. Leave a body `...` unless you change that "
+    "member's body (then write the member out in full); you may change the class header, "
+    "fields, decorators and signatures and add members, but keep every member."
+)
 
 
 @dataclass(frozen=True)
@@ -50,9 +56,14 @@ def build_request(
     read: ReadFile,
     task: str,
     limits: ContextLimits,
+    *,
+    outline: bool = False,
 ) -> tuple[EditRequest, Sketch | None]:
+    """The request, and the sketch its answer may be an edit of.  With `outline`, a class
+    is shown as its outline instead of its text (it is too long to send whole)."""
     file = read(block.path) or b""
-    sketch = make_sketch(file, graph, block)
+    outlined = make_outline(file, graph, block) if outline else None
+    sketch = outlined or make_sketch(file, graph, block)
     exclude = {block.id} | {
         f"{e.path}::{e.qualname}" for e in plan.edits_leading_to(obligation, limits.earlier_edits)
     }
@@ -61,15 +72,15 @@ def build_request(
         causes=tuple(cause.reason for cause in obligation.causes),
         earlier_edits=earlier_edits(plan, obligation, limits),
         related=spatial_context(graph, block, read, limits.related_chars, exclude),
-        sketch=sketch.text if sketch is not None else None,
+        sketch=sketch.text if sketch is not None and outlined is None else None,
     )
     request = EditRequest(
         path=block.path,
         qualname=block.qualname,
         kind=block.kind.value,
         language=block.language,
-        source=block_text(file, block),
-        instruction=obligation.instruction,
+        source=outlined.text if outlined is not None else block_text(file, block),
+        instruction=obligation.instruction + (f"\n\n{OUTLINE_NOTE}" if outlined else ""),
         context=context,
     )
     return request, sketch

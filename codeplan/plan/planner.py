@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from codeplan.edit.apply import Applied, Rejected, apply_answer, block_text
 from codeplan.edit.model import Editor, EditRequest, MeteredEditor, Usage
-from codeplan.edit.sketch import Sketch
+from codeplan.edit.sketch import Sketch, can_outline
 from codeplan.errors import EditError, ValidationError
 from codeplan.graph.builder import GraphBuilder
 from codeplan.graph.model import Block
@@ -68,7 +68,9 @@ class Progress:
 @dataclass(frozen=True)
 class PlannerOptions:
     concurrency: int = 1
-    max_block_lines: int = 400  # larger blocks are skipped (reported), not sent whole
+    # larger blocks are skipped (reported), not sent whole; larger Python classes are sent
+    # as their outline (every member's body folded)
+    max_block_lines: int = 400
     limits: ContextLimits = field(default_factory=ContextLimits)
     rules: Mapping[ChangeLabel, tuple[Follow, ...]] = field(default_factory=lambda: DEFAULT_RULES)
 
@@ -142,7 +144,7 @@ class PlanLoop:
             if block is None:
                 plan.settle(obligation.id, ObligationStatus.SKIPPED, "the block no longer exists")
                 continue
-            if block.end_line - block.start_line + 1 > self.options.max_block_lines:
+            if self._too_long(block) and not can_outline(block):
                 note = f"the block has more than {self.options.max_block_lines} lines"
                 plan.settle(obligation.id, ObligationStatus.SKIPPED, note)
                 continue
@@ -161,7 +163,7 @@ class PlanLoop:
             block = self.builder.graph.block(obligation.block_id)
             request, sketch = build_request(
                 self.builder.graph, plan, obligation, block, self.tree.read, self.task,
-                self.options.limits,
+                self.options.limits, outline=self._too_long(block),
             )  # fmt: skip
             prepared.append((obligation, request, sketch))
         answers = self._ask_all([request for _, request, _ in prepared])
@@ -197,7 +199,7 @@ class PlanLoop:
                 return
             block = self.builder.graph.block(obligation.block_id)
             file = self.tree.read(block.path) or b""
-            if block_text(file, block) != request.source:
+            if not _as_asked(file, block, request, sketch):
                 return  # changed under us by an earlier edit of this batch: asked again later
             outcome = apply_answer(file, block, answer, sketch=sketch)
             if isinstance(outcome, Applied):
@@ -247,7 +249,7 @@ class PlanLoop:
             obligation_id=obligation.id,
             path=block.path,
             qualname=block.qualname,
-            before=request.source,
+            before=block_text(file, block),  # the class's text, not its outline
             after=after,
             labels=labels_of(report),
             impacted=tuple(impacted),
@@ -325,6 +327,9 @@ class PlanLoop:
 
     # -- bookkeeping ------------------------------------------------------------------------
 
+    def _too_long(self, block: Block) -> bool:
+        return block.end_line - block.start_line + 1 > self.options.max_block_lines
+
     def _check_budget(self, progress: Progress, calls_needed: int) -> None:
         spent = self.budget.exceeded(self.usage, self._seconds())
         if spent is None and calls_needed:
@@ -343,6 +348,14 @@ class PlanLoop:
     def _finish(self, progress: Progress, status: str, reason: str) -> Progress:
         self.journal.event("finish", status=status, reason=reason)
         return replace(self._current(progress), status=status, reason=reason)
+
+
+def _as_asked(file: bytes, block: Block, request: EditRequest, sketch: Sketch | None) -> bool:
+    """Whether the block is still what the editor was shown."""
+    if sketch is not None and sketch.is_outline:
+        # the editor saw an outline, but merging its answer needs the whole class unchanged
+        return sketch.made_from(file)
+    return block_text(file, block) == request.source
 
 
 def _known(key: tuple[str, str, str]) -> Diagnostic:
