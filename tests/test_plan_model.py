@@ -73,3 +73,16 @@ def test_the_plan_round_trips_through_json() -> None:
     again = PlanGraph.from_json(plan.to_json())
     assert again.obligations == plan.obligations
     assert again.edits == plan.edits
+
+
+def test_a_large_earlier_edit_is_shown_around_its_changes() -> None:
+    from codeplan.plan.context import around_changes
+
+    body = "\n".join(f"    def m{i}(self):\n        return {i}" for i in range(60))
+    before = "class Big:\n" + body
+    after = before.replace("return 30", "return 31")
+    old, new = around_changes(before, after)
+    assert old.splitlines()[0] == new.splitlines()[0] == "class Big:"
+    assert "return 30" in old and "return 31" in new
+    assert "return 5\n" not in old and len(old) < len(before) // 5
+    assert old.count("    ...") == new.count("    ...") == 2

@@ -7,6 +7,7 @@ to this obligation (the CodePlan paper's two kinds of context).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -92,14 +93,43 @@ def earlier_edits(
     shown: list[EarlierEdit] = []
     spent = 0
     for edit in plan.edits_leading_to(obligation, limits.earlier_edits):
-        size = len(edit.before) + len(edit.after)
+        before, after = edit.before, edit.after
+        if len(before) + len(after) > limits.earlier_edit_chars // 2:
+            before, after = around_changes(before, after)
+        size = len(before) + len(after)
         if shown and spent + size > limits.earlier_edit_chars:
             break
         owner = plan.obligations.get(edit.obligation_id)
         cause = owner.causes[0].reason if owner is not None and owner.causes else ""
-        shown.append(EarlierEdit(edit.path, edit.qualname, edit.before, edit.after, cause))
+        shown.append(EarlierEdit(edit.path, edit.qualname, before, after, cause))
         spent += size
     return tuple(shown)
+
+
+def around_changes(before: str, after: str, context: int = 3) -> tuple[str, str]:
+    """A large edit (a whole class) shown as its changed lines with `context` lines around
+    them, the rest elided, on both sides alike."""
+    old, new = before.splitlines(), after.splitlines()
+    kept_old: list[str] = []
+    kept_new: list[str] = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for group in matcher.get_grouped_opcodes(context):
+        first_old, first_new = group[0][1], group[0][3]
+        if first_old > 0 or first_new > 0:
+            if not kept_old and old and new:  # the header says what the block is
+                kept_old.append(old[0])
+                kept_new.append(new[0])
+            kept_old.append("    ...")
+            kept_new.append("    ...")
+        for _, i1, i2, j1, j2 in group:
+            kept_old.extend(old[i1:i2])
+            kept_new.extend(new[j1:j2])
+    if not kept_old and not kept_new:
+        return before, after
+    if group[-1][2] < len(old) or group[-1][4] < len(new):
+        kept_old.append("    ...")
+        kept_new.append("    ...")
+    return "\n".join(kept_old), "\n".join(kept_new)
 
 
 def spatial_context(
