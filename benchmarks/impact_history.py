@@ -35,6 +35,7 @@ import git
 from codeplan.graph import BlockKind, CodeGraph, GraphOptions, build_graph
 from codeplan.graph.python import PythonAnalyzer
 from codeplan.impact import BlockChange, ChangeLabel, analyze_impact, classify, diff_blocks
+from codeplan.impact.callsites import file_reader
 
 SIGNATURE_LABELS = {ChangeLabel.MMS, ChangeLabel.MCC}
 COUNTED_KINDS = {
@@ -191,7 +192,14 @@ def _measure(work: Path, options: GraphOptions, history: HistoryCase) -> Case | 
     seed_changes = diff_blocks(
         old.graph.blocks_in(path), new.graph.blocks_in(path), {path: parent_text}, {path: seeded}
     )
-    report = analyze_impact(old.graph, new.graph, seed_changes, {path: parent_text}, {path: seeded})
+    report = analyze_impact(
+        old.graph,
+        new.graph,
+        seed_changes,
+        {path: parent_text},
+        {path: seeded},
+        read_source=file_reader(work),  # callers' calls are screened as in the planner
+    )
     impacted = {i.block.id for i in report.impacted}
     truth = history.truth
     linked = truth & linked_blocks(old.graph, seed.old.id)

@@ -3,13 +3,20 @@ an edit next, each with the relation followed, its cause and a priority."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from codeplan.graph.codegraph import CodeGraph
 from codeplan.graph.model import Block, BlockKind
-from codeplan.impact.classify import ESCAPE_LABELS, ChangeLabel, classify
-from codeplan.impact.diff import BlockChange
+from codeplan.impact.callsites import (
+    SignatureChange,
+    caller_verdict,
+    counterparts,
+    signature_change,
+)
+from codeplan.impact.classify import ESCAPE_LABELS, ChangeLabel, classify, parse_signature
+from codeplan.impact.diff import BlockChange, ChangeKind
 from codeplan.impact.escape import EscapeVerdict, body_change_escapes
 from codeplan.impact.rules import BOTH, DEFAULT_RULES, NEW, OLD, Follow
 
@@ -31,6 +38,10 @@ _WHAT_CHANGED = {
     ChangeLabel.RENAMED: "renamed",
     ChangeLabel.EXPORTS_CHANGED: "exports (__all__) changed",
 }
+# a signature change reaches its calls along these; the callers whose calls still bind the
+# same way are dropped (when the callers' text can be read)
+_SIGNATURE_LABELS = (ChangeLabel.MMS, ChangeLabel.MCC)
+_CALL_RELATIONS = frozenset({"CalledBy", "InstantiatedBy"})
 
 
 @dataclass(frozen=True)
@@ -64,11 +75,17 @@ def analyze_impact(
     old_sources: Mapping[str, bytes],
     new_sources: Mapping[str, bytes],
     rules: Mapping[ChangeLabel, tuple[Follow, ...]] = DEFAULT_RULES,
+    read_source: Callable[[str], bytes | None] | None = None,
 ) -> ImpactReport:
+    """`read_source(path)`: any file's bytes in the new state.  With it, a caller reached
+    by a signature change is kept only when one of its calls binds differently now (or
+    can't be checked); without it, every caller is kept."""
     classified = [_classify(c, old_sources, new_sources) for c in changes]
     changed_ids = {b.id for c in changes for b in (c.old, c.new) if b is not None}
+    read = _memoized(read_source, new_sources) if read_source is not None else None
     found: dict[str, ImpactedBlock] = {}
     for item in classified:
+        signature = _checkable(item, old_sources, new_sources) if read is not None else None
         for label in item.labels:
             if label is ChangeLabel.MMB and item.escape is not None and not item.escape.escapes:
                 continue
@@ -76,6 +93,11 @@ def analyze_impact(
                 for impacted in _follow(item, label, follow, old_graph, new_graph):
                     if impacted.block.id in changed_ids:
                         continue
+                    if signature is not None and read is not None and label in _SIGNATURE_LABELS:
+                        screened = _screened(impacted, signature, read)
+                        if screened is None:
+                            continue
+                        impacted = screened
                     known = found.get(impacted.block.id)
                     if known is None or impacted.priority < known.priority:
                         found[impacted.block.id] = impacted
@@ -92,6 +114,80 @@ def _classify(
         escape = body_change_escapes(_text(change.old, old_sources), _text(change.new, new_sources))
         labels += tuple(ESCAPE_LABELS[aspect] for aspect in escape.aspects)
     return ClassifiedChange(change, labels, escape)
+
+
+def _memoized(
+    read_source: Callable[[str], bytes | None], new_sources: Mapping[str, bytes]
+) -> Callable[[str], bytes | None]:
+    # the changed files' new text is at hand; the callers of one change share a few files
+    cache: dict[str, bytes | None] = dict(new_sources)
+
+    def read(path: str) -> bytes | None:
+        if path not in cache:
+            cache[path] = read_source(path)
+        return cache[path]
+
+    return read
+
+
+def _checkable(
+    item: ClassifiedChange, old_sources: Mapping[str, bytes], new_sources: Mapping[str, bytes]
+) -> SignatureChange | None:
+    """The signature change whose callers can be screened call by call; None when they all
+    need a look: a rename, a decorator that may change the signature, a changed return
+    annotation (adding one where there was none is fine), or a body change that escapes."""
+    change = item.change
+    if change.kind is not ChangeKind.MODIFIED or change.old is None or change.new is None:
+        return None
+    if not any(label in _SIGNATURE_LABELS for label in item.labels):
+        return None
+    if ChangeLabel.PARAM_ADDED_OPTIONAL in item.labels:
+        # every call still binds, but callers may have to thread the new parameter
+        # through: the change a repair loop driven by failures never finds (the CodePlan
+        # paper's point), so the editor sees them all
+        return None
+    signature = signature_change(change.old, change.new)
+    if signature is None:
+        return None
+    returns_before = parse_signature(change.old.signature).returns
+    if ChangeLabel.RETURN_ANNOTATION_CHANGED in item.labels and returns_before is not None:
+        return None
+    # the body's uses of a renamed parameter are not a change callers can observe
+    renamed = {
+        old: new
+        for old, new in counterparts(signature.old_params, signature.new_params).items()
+        if old != new
+    }
+    old_text = _renamed(_text(change.old, old_sources), renamed)
+    if body_change_escapes(old_text, _text(change.new, new_sources)).escapes:
+        return None
+    return signature
+
+
+def _renamed(source: str, names: Mapping[str, str]) -> str:
+    if not names:
+        return source
+    # a name, not an attribute (`self.name` stays when the parameter `name` is renamed)
+    pattern = r"(?<![.\w])(" + "|".join(re.escape(name) for name in names) + r")\b"
+    return re.sub(pattern, lambda match: names[match.group(1)], source)
+
+
+def _screened(
+    impacted: ImpactedBlock, signature: SignatureChange, read: Callable[[str], bytes | None]
+) -> ImpactedBlock | None:
+    """The caller, with the call that needs the edit in its reason; None when every call
+    binds as before."""
+    if impacted.relation not in _CALL_RELATIONS:
+        return impacted
+    source = read(impacted.block.path)
+    if source is None:
+        return impacted
+    verdict = caller_verdict(signature, source, impacted.block)
+    if not verdict.keep:
+        return None
+    if not verdict.reason:
+        return impacted
+    return replace(impacted, reason=f"{impacted.reason}; {verdict.reason}")
 
 
 def _text(block: Block, sources: Mapping[str, bytes]) -> str:

@@ -110,4 +110,12 @@ def impact_between(
     )
     overrides = read_config(states.root).get("impact", {}).get("rules", {})
     rules = rules_with_overrides(overrides)
-    return analyze_impact(old.graph, new.graph, changes, old_sources, new_sources, rules)
+    return analyze_impact(
+        old.graph,
+        new.graph,
+        changes,
+        old_sources,
+        new_sources,
+        rules,
+        read_source=lambda path: states.contents(new_revision, path),
+    )

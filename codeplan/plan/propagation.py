@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from codeplan.graph.builder import GraphBuilder
 from codeplan.graph.model import Block
 from codeplan.impact.analysis import ImpactReport, analyze_impact
+from codeplan.impact.callsites import file_reader
 from codeplan.impact.classify import ChangeLabel
 from codeplan.impact.diff import diff_blocks
 from codeplan.impact.rules import Follow
@@ -57,6 +58,8 @@ def update_graph(
         old_sources,
         new_sources,
         rules,
+        # the graph reflects the files on disk, so callers in other files are read there
+        read_source=file_reader(builder.root),
     )
 
 
