@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -46,6 +47,8 @@ COUNTED_KINDS = {
     BlockKind.IMPORT,
 }
 MAX_FILES_PER_COMMIT = 15
+# as `[impact] screen_calls`: drop callers whose calls still bind the same way
+SCREEN_CALLS = os.environ.get("CODEPLAN_SCREEN_CALLS") == "1"
 
 
 @dataclass
@@ -198,7 +201,7 @@ def _measure(work: Path, options: GraphOptions, history: HistoryCase) -> Case | 
         seed_changes,
         {path: parent_text},
         {path: seeded},
-        read_source=file_reader(work),  # callers' calls are screened as in the planner
+        read_source=file_reader(work) if SCREEN_CALLS else None,
     )
     impacted = {i.block.id for i in report.impacted}
     truth = history.truth

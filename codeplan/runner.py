@@ -153,17 +153,22 @@ def start_run(
     run_id = store.new_id(slug)
     carry = user_changes if options.mode == "propagate" else ()
     workspace = Workspace.create(
-        root, run_id, _free_branch(root, options.branch_prefix + slug), carry_changes=carry
+        root, run_id, free_branch(root, options.branch_prefix + slug), carry_changes=carry
     )
     builder = build_graph(workspace.root, _graph_options(root))
     plan = PlanGraph()
-    rules = rules_with_overrides(config.get("impact", {}).get("rules", {}))
+    rules, screen = _impact_settings(config)
     if options.mode == "propagate":
         changes = _user_file_changes(workspace, carry)
         for change in changes:  # the graph starts at the base, the seeds are the edits
             builder.update_file(change.path, change.before, deleted=change.before is None)
         seed_user_changes(
-            builder, changes, plan, rules, max_edits_per_block=options.budget.max_edits_per_block
+            builder,
+            changes,
+            plan,
+            rules,
+            max_edits_per_block=options.budget.max_edits_per_block,
+            screen_calls=screen,
         )
     else:
         blocks = [find_block(builder.graph, name) for name in options.seeds]
@@ -189,7 +194,9 @@ def start_run(
         keys = tuple(d.key for d in baseline.diagnostics)
         session.record = replace(record, progress=replace(record.progress, baseline=keys))
     store.save(session.record, secrets)
-    return _drive(session, editor_factory, oracle, options.budget, options.concurrency, rules)
+    return _drive(
+        session, editor_factory, oracle, options.budget, options.concurrency, rules, screen
+    )
 
 
 def resume_run(
@@ -212,9 +219,9 @@ def resume_run(
     _rewind(workspace, record)
     builder = build_graph(workspace.root, _graph_options(root))
     record = replace(record, progress=replace(record.progress, status="running", reason=""))
-    rules = rules_with_overrides(read_config(root).get("impact", {}).get("rules", {}))
+    rules, screen = _impact_settings(read_config(root))
     session = Session(store, record, workspace, builder, tuple(secrets), observer)
-    return _drive(session, editor_factory, oracle_factory(), budget, concurrency, rules)
+    return _drive(session, editor_factory, oracle_factory(), budget, concurrency, rules, screen)
 
 
 def _drive(
@@ -224,6 +231,7 @@ def _drive(
     budget: Budget,
     concurrency: int,
     rules: Mapping[Any, Any],
+    screen_calls: bool,
 ) -> RunResult:
     journal = FileJournal(session.store, session.record, session.secrets, session.observer)
     journal.event("start", task=session.record.settings.task, budget=asdict(budget))
@@ -235,7 +243,7 @@ def _drive(
         task=session.record.settings.task,
         oracle=oracle,
         budget=budget,
-        options=PlannerOptions(concurrency=concurrency, rules=rules),
+        options=PlannerOptions(concurrency=concurrency, rules=rules, screen_calls=screen_calls),
     )
     try:
         loop.run(session.record.plan, session.record.progress)
@@ -259,12 +267,18 @@ def result_of(record: RunRecord, workspace: Workspace, applied: Sequence[str] = 
     )
 
 
+def _impact_settings(config: Mapping[str, Any]) -> tuple[Mapping[Any, Any], bool]:
+    """The project's impact rules, and whether callers are screened call by call."""
+    section = config.get("impact", {})
+    return rules_with_overrides(section.get("rules", {})), bool(section.get("screen_calls"))
+
+
 def _graph_options(repo_root: Path) -> GraphOptions:
     # the worktree shares the repository's analysis cache: entries are keyed by content
     return GraphOptions(cache_dir=repo_root / ".codeplan")
 
 
-def _free_branch(repo_root: Path, wanted: str) -> str:
+def free_branch(repo_root: Path, wanted: str) -> str:
     repo = git.Repo(repo_root, search_parent_directories=True)
     existing = {head.name for head in repo.heads}
     candidate, n = wanted, 1

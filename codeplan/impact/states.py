@@ -108,8 +108,9 @@ def impact_between(
         old_sources,
         new_sources,
     )
-    overrides = read_config(states.root).get("impact", {}).get("rules", {})
-    rules = rules_with_overrides(overrides)
+    section = read_config(states.root).get("impact", {})
+    rules = rules_with_overrides(section.get("rules", {}))
+    screen = bool(section.get("screen_calls", False))
     return analyze_impact(
         old.graph,
         new.graph,
@@ -117,5 +118,5 @@ def impact_between(
         old_sources,
         new_sources,
         rules,
-        read_source=lambda path: states.contents(new_revision, path),
+        read_source=(lambda path: states.contents(new_revision, path)) if screen else None,
     )

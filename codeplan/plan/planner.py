@@ -73,6 +73,7 @@ class PlannerOptions:
     max_block_lines: int = 400
     limits: ContextLimits = field(default_factory=ContextLimits)
     rules: Mapping[ChangeLabel, tuple[Follow, ...]] = field(default_factory=lambda: DEFAULT_RULES)
+    screen_calls: bool = False  # [impact] screen_calls: see propagation.update_graph
 
 
 class PlanLoop:
@@ -229,7 +230,10 @@ class PlanLoop:
     ) -> None:
         self.tree.write(block.path, outcome.new_file)
         report = update_graph(
-            self.builder, [FileChange(block.path, file, outcome.new_file)], self.options.rules
+            self.builder,
+            [FileChange(block.path, file, outcome.new_file)],
+            self.options.rules,
+            screen_calls=self.options.screen_calls,
         )
         edit_id = plan.next_edit_id()
         changed = {c.change.block.id: edit_id for c in report.changes}

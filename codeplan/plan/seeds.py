@@ -69,12 +69,13 @@ def seed_user_changes(
     rules: Mapping[ChangeLabel, tuple[Follow, ...]],
     *,
     max_edits_per_block: int,
+    screen_calls: bool = False,
 ) -> int:
     """Record the user's own edits as done seed obligations and add what they impact.
 
     The graph must reflect the files *before* the user's edits; it ends reflecting them
     after.  Returns the number of user edits recorded."""
-    report = update_graph(builder, changes, rules)
+    report = update_graph(builder, changes, rules, screen_calls=screen_calls)
     before = {c.path: c.before or b"" for c in changes}
     after = {c.path: c.after or b"" for c in changes}
     edit_for_block: dict[str, int] = {}
