@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from impact_helpers import impact
 
-from codeplan.graph import GraphOptions, build_graph
-from codeplan.impact import ImpactReport, analyze_impact, body_change_escapes, diff_blocks
+from codeplan.impact import ImpactReport, body_change_escapes
 
 BASE = {
     "shop/pricing.py": (
@@ -44,30 +44,6 @@ BASE = {
 }
 
 
-def impact(tmp_path: Path, edits: dict[str, tuple[str, str]]) -> ImpactReport:
-    old_root, new_root = tmp_path / "old", tmp_path / "new"
-    for root in (old_root, new_root):
-        for path, text in BASE.items():
-            (root / path).parent.mkdir(parents=True, exist_ok=True)
-            (root / path).write_text(text)
-    for path, (find, replace) in edits.items():
-        text = (new_root / path).read_text()
-        assert find in text
-        (new_root / path).write_text(text.replace(find, replace))
-    old = build_graph(old_root, GraphOptions(use_cache=False))
-    new = build_graph(new_root, GraphOptions(use_cache=False))
-    old_sources = {p: (old_root / p).read_bytes() for p in BASE}
-    new_sources = {p: (new_root / p).read_bytes() for p in BASE}
-    changed = [p for p in BASE if old_sources[p] != new_sources[p]]
-    changes = diff_blocks(
-        [b for p in changed for b in old.graph.blocks_in(p)],
-        [b for p in changed for b in new.graph.blocks_in(p)],
-        old_sources,
-        new_sources,
-    )
-    return analyze_impact(old.graph, new.graph, changes, old_sources, new_sources)
-
-
 def summary(report: ImpactReport) -> set[tuple[str, str, bool]]:
     return {(i.block.id, i.relation, i.is_test) for i in report.impacted}
 
@@ -75,6 +51,7 @@ def summary(report: ImpactReport) -> set[tuple[str, str, bool]]:
 def test_signature_change_impacts_callers_and_flags_tests(tmp_path: Path) -> None:
     report = impact(
         tmp_path,
+        BASE,
         {
             "shop/pricing.py": (
                 "def price_with_tax(amount):",
@@ -98,6 +75,7 @@ def test_signature_change_impacts_callers_and_flags_tests(tmp_path: Path) -> Non
 def test_internal_refactor_does_not_propagate_but_a_new_return_does(tmp_path: Path) -> None:
     internal = impact(
         tmp_path / "a",
+        BASE,
         {
             "shop/pricing.py": (
                 "    total = amount * (1 + RATE)\n",
@@ -110,7 +88,9 @@ def test_internal_refactor_does_not_propagate_but_a_new_return_does(tmp_path: Pa
     assert internal.impacted == ()
 
     escaping = impact(
-        tmp_path / "b", {"shop/pricing.py": ("return round(total, 2)", "return round(total, 3)")}
+        tmp_path / "b",
+        BASE,
+        {"shop/pricing.py": ("return round(total, 2)", "return round(total, 3)")},
     )
     assert {i.block.qualname for i in escaping.impacted} == {"line_total", "report", "test_price"}
     assert [lab.value for lab in escaping.changes[0].labels] == ["MMB", "returns-changed"]
@@ -120,6 +100,7 @@ def test_internal_refactor_does_not_propagate_but_a_new_return_does(tmp_path: Pa
 def test_renamed_function_impacts_callers_and_importers(tmp_path: Path) -> None:
     report = impact(
         tmp_path,
+        BASE,
         {"shop/pricing.py": ("def price_with_tax(", "def gross_price(")},
     )
     kinds = {(i.block.qualname, i.relation) for i in report.impacted}
@@ -129,7 +110,7 @@ def test_renamed_function_impacts_callers_and_importers(tmp_path: Path) -> None:
 
 
 def test_field_change_impacts_users_and_the_constructor(tmp_path: Path) -> None:
-    report = impact(tmp_path, {"shop/models.py": ("currency = 'EUR'", "currency = 'USD'")})
+    report = impact(tmp_path, BASE, {"shop/models.py": ("currency = 'EUR'", "currency = 'USD'")})
     assert summary(report) >= {
         ("shop/models.py::Product.describe", "UsedBy", False),
         ("shop/models.py::Product.__init__", "ConstructedBy", False),
@@ -140,11 +121,13 @@ def test_field_change_impacts_users_and_the_constructor(tmp_path: Path) -> None:
 def test_constructor_and_override_changes(tmp_path: Path) -> None:
     constructor = impact(
         tmp_path / "a",
+        BASE,
         {"shop/models.py": ("def __init__(self, name):", "def __init__(self, name, price):")},
     )
     assert ("shop/models.py::make", "InstantiatedBy", False) in summary(constructor)
     overridden = impact(
         tmp_path / "b",
+        BASE,
         {
             "shop/models.py": (
                 "    def describe(self):\n        return self.name",
@@ -165,6 +148,7 @@ def test_a_constructor_signature_reaches_overriding_constructors_and_super_calls
     monkeypatch.setitem(BASE, "shop/models.py", BASE["shop/models.py"] + subclass)
     report = impact(
         tmp_path,
+        BASE,
         {
             "shop/models.py": (
                 "def __init__(self, name):\n        self.name",
@@ -308,7 +292,7 @@ def test_every_rule(
     edits: dict[str, tuple[str, str]],
     expected: tuple[str, str] | None,
 ) -> None:
-    report = impact(tmp_path, edits)
+    report = impact(tmp_path, BASE, edits)
     labels = {lab.value for c in report.changes for lab in c.labels}
     if expected is None:
         assert report.impacted == ()

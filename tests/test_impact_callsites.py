@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from impact_helpers import impact
 
-from codeplan.graph import GraphOptions, build_graph
 from codeplan.graph.model import Block, BlockKind, content_hash
-from codeplan.impact import ImpactReport, analyze_impact, diff_blocks
+from codeplan.impact import ImpactReport
 from codeplan.impact.callsites import (
     SELF,
     CallSite,
@@ -17,7 +17,6 @@ from codeplan.impact.callsites import (
     call_needs_update,
     caller_verdict,
     calls_to,
-    file_reader,
     signature_change,
 )
 from codeplan.impact.classify import Parameter
@@ -214,31 +213,6 @@ BASE = {
 }  # fmt: skip
 
 
-def impact(tmp_path: Path, edits: dict[str, tuple[str, str]], *, screen: bool) -> ImpactReport:
-    old_root, new_root = tmp_path / "old", tmp_path / "new"
-    for root in (old_root, new_root):
-        for path, text in BASE.items():
-            (root / path).parent.mkdir(parents=True, exist_ok=True)
-            (root / path).write_text(text)
-    for path, (find, replace) in edits.items():
-        text = (new_root / path).read_text()
-        assert find in text
-        (new_root / path).write_text(text.replace(find, replace))
-    old = build_graph(old_root, GraphOptions(use_cache=False))
-    new = build_graph(new_root, GraphOptions(use_cache=False))
-    old_sources = {p: (old_root / p).read_bytes() for p in BASE}
-    new_sources = {p: (new_root / p).read_bytes() for p in BASE}
-    changed = [p for p in BASE if old_sources[p] != new_sources[p]]
-    changes = diff_blocks(
-        [b for p in changed for b in old.graph.blocks_in(p)],
-        [b for p in changed for b in new.graph.blocks_in(p)],
-        old_sources,
-        new_sources,
-    )
-    read = file_reader(new_root) if screen else None
-    return analyze_impact(old.graph, new.graph, changes, old_sources, new_sources, read_source=read)
-
-
 def impacted(report: ImpactReport) -> set[str]:
     return {i.block.qualname for i in report.impacted}
 
@@ -250,8 +224,11 @@ def test_a_renamed_parameter_keeps_only_the_keyword_caller(tmp_path: Path) -> No
             "(amount, tax):\n    return amount * (1 + tax)",
         )
     }
-    assert impacted(impact(tmp_path / "a", rename, screen=False)) == {"by_position", "by_keyword"}
-    report = impact(tmp_path / "b", rename, screen=True)
+    assert impacted(impact(tmp_path / "a", BASE, rename, screen=False)) == {
+        "by_position",
+        "by_keyword",
+    }
+    report = impact(tmp_path / "b", BASE, rename, screen=True)
     assert impacted(report) == {"by_keyword"}
     assert report.impacted[0].reason == (
         "CalledBy price: signature changed [param-renamed]; the call at line 9 no longer "
@@ -266,14 +243,14 @@ def test_constructor_instantiators_are_screened_but_a_new_optional_parameter_kee
     optional = {
         "shop/models.py": ("def __init__(self, name):", "def __init__(self, name, price=0):")
     }
-    assert impacted(impact(tmp_path / "a", optional, screen=True)) >= {"make_named"}
+    assert impacted(impact(tmp_path / "a", BASE, optional, screen=True)) >= {"make_named"}
     renamed = {
         "shop/models.py": (
             "(self, name):\n        self.name = name",
             "(self, title):\n        self.name = title",
         )
     }
-    assert impacted(impact(tmp_path / "b", renamed, screen=True)) == {"make_named"}
+    assert impacted(impact(tmp_path / "b", BASE, renamed, screen=True)) == {"make_named"}
 
 
 def test_a_signature_change_whose_body_change_escapes_keeps_every_caller(tmp_path: Path) -> None:
@@ -283,4 +260,4 @@ def test_a_signature_change_whose_body_change_escapes_keeps_every_caller(tmp_pat
             "(amount, rate, fee=0):\n    return amount * (1 + rate) + fee",
         )
     }
-    assert impacted(impact(tmp_path, edit, screen=True)) == {"by_position", "by_keyword"}
+    assert impacted(impact(tmp_path, BASE, edit, screen=True)) == {"by_position", "by_keyword"}

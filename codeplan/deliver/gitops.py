@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 import git
 
+from codeplan import storage
 from codeplan.deliver.fileops import STATE_DIR
 from codeplan.errors import WorkspaceError
 
@@ -52,11 +53,7 @@ class Project:
         return self.root / STATE_DIR / "worktrees"
 
     def ensure_state_dir(self) -> None:
-        state = self.root / STATE_DIR
-        state.mkdir(parents=True, exist_ok=True)
-        ignore = state / ".gitignore"
-        if not ignore.exists():  # hides the worktrees (and itself) from the user's git status
-            ignore.write_text("*\n")
+        storage.ensure_state_dir(self.root / STATE_DIR)  # its .gitignore hides the worktrees
 
     def resolve_base(self, base: str) -> str:
         if not self.repo.head.is_valid() and base == "HEAD":

@@ -19,9 +19,10 @@ from types import TracebackType
 from typing import Any
 
 from codeplan.errors import ConfigError
+from codeplan.storage import is_locked, open_database, write_transaction
 
 SCHEMA_VERSION = 1
-_OPEN_ATTEMPTS = 5
+_OPEN_ATTEMPTS = 13  # about 1.5 s in all
 _BUSY_TIMEOUT_SECONDS = 10.0
 
 
@@ -91,36 +92,29 @@ class ResponseCache:
 
 def _open(path: Path) -> sqlite3.Connection:
     """Connect and set up the schema, waiting out another process that holds the lock."""
-    for attempt in range(_OPEN_ATTEMPTS):
-        connection = sqlite3.connect(
-            path, timeout=_BUSY_TIMEOUT_SECONDS, check_same_thread=False, isolation_level=None
+    try:
+        connection = open_database(
+            path,
+            _prepare,
+            timeout=_BUSY_TIMEOUT_SECONDS,
+            attempts=_OPEN_ATTEMPTS,
+            check_same_thread=False,
         )
-        try:
-            _prepare(connection)
-        except sqlite3.OperationalError as error:
-            connection.close()
-            # switching to WAL needs a moment alone with the file; anything else is fatal
-            if "locked" not in str(error) and "busy" not in str(error):
-                raise ConfigError(f"cannot open the response cache {path}: {error}") from None
-            if attempt + 1 == _OPEN_ATTEMPTS:
-                raise ConfigError(f"the response cache {path} stays locked: {error}") from None
-            time.sleep(0.1 * 2**attempt)
-        except sqlite3.DatabaseError as error:
-            connection.close()
-            raise ConfigError(
-                f"{path} is not a response cache ({error}); delete it or choose another path"
-            ) from None
-        else:
-            # from here on, `with connection:` makes each write one transaction
-            connection.isolation_level = "DEFERRED"
-            return connection
-    raise AssertionError("unreachable")  # pragma: no cover
+    except sqlite3.OperationalError as error:
+        if is_locked(error):
+            raise ConfigError(f"the response cache {path} stays locked: {error}") from None
+        raise ConfigError(f"cannot open the response cache {path}: {error}") from None
+    except sqlite3.DatabaseError as error:
+        raise ConfigError(
+            f"{path} is not a response cache ({error}); delete it or choose another path"
+        ) from None
+    # from here on, `with connection:` makes each write one transaction
+    connection.isolation_level = "DEFERRED"
+    return connection
 
 
 def _prepare(connection: sqlite3.Connection) -> None:
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(connection):
         connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         row = connection.execute("SELECT MAX(version) FROM schema_version").fetchone()
         if row is None or row[0] != SCHEMA_VERSION:
@@ -133,8 +127,3 @@ def _prepare(connection: sqlite3.Connection) -> None:
             " prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,"
             " created REAL NOT NULL)"
         )
-        connection.execute("COMMIT")
-    except BaseException:
-        if connection.in_transaction:
-            connection.execute("ROLLBACK")
-        raise

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import astuple, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +25,7 @@ from codeplan.evolve.model import Experience
 from codeplan.graph.model import Block, BlockKind, FileFacts
 from codeplan.graph.python import PythonAnalyzer
 from codeplan.impact.diff import diff_blocks
+from codeplan.storage import ensure_schema, ensure_state_dir, open_database, write_transaction
 from codeplan.validate.parsers import is_test_path
 
 BANK_FILE_NAME = "experiences.sqlite3"
@@ -46,13 +46,11 @@ _COLUMNS = (
     "commit_sha, message, production_path, production_qualname, production_before,"
     " production_after, test_path, test_qualname, test_before, test_after"
 )
-_TABLES = (
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "CREATE TABLE commits (sha TEXT PRIMARY KEY, committed_at INTEGER NOT NULL,"
-    " status TEXT NOT NULL)",
-    f"CREATE TABLE experiences (committed_at INTEGER NOT NULL, ordinal INTEGER NOT NULL,"
-    f" {_COLUMNS}, PRIMARY KEY (commit_sha, ordinal))",
-)
+_TABLES = {
+    "commits": "sha TEXT PRIMARY KEY, committed_at INTEGER NOT NULL, status TEXT NOT NULL",
+    "experiences": f"committed_at INTEGER NOT NULL, ordinal INTEGER NOT NULL, {_COLUMNS},"
+    " PRIMARY KEY (commit_sha, ordinal)",
+}
 
 
 @dataclass(frozen=True)
@@ -209,14 +207,14 @@ class ExperienceBank:
                 progress(done, len(todo))
         newest = next((sha for sha in walk if sha in mined), None)
         if newest is not None:
-            with _transaction(self._db):
+            with write_transaction(self._db):
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES ('newest', ?)", (newest,))
         return BuildResult(len(todo), skipped, added, self._count("experiences"))
 
     def rebuild(
         self, max_commits: int | None = None, progress: Callable[[int, int], None] | None = None
     ) -> BuildResult:
-        with _transaction(self._db):
+        with write_transaction(self._db):
             for table in ("commits", "experiences"):
                 self._db.execute(f"DELETE FROM {table}")
             self._db.execute("DELETE FROM meta WHERE key = 'newest'")
@@ -311,7 +309,7 @@ class ExperienceBank:
             for ordinal, experience in enumerate(found or [])
         ]
         status = "skipped" if found is None else "mined"
-        with _transaction(self._db):
+        with write_transaction(self._db):
             self._db.execute(
                 "INSERT OR REPLACE INTO commits VALUES (?, ?, ?)",
                 (commit.hexsha, commit.committed_date, status),
@@ -339,45 +337,16 @@ def _is_co_change(paths: list[str]) -> bool:
 
 def _connect(path: Path) -> sqlite3.Connection:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        ignore = path.parent / ".gitignore"
-        if not ignore.exists():  # CodePlan's own files never show up as changes
-            ignore.write_text("*\n")
-        connection = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")  # a lost tail costs only re-mining
-        _prepare_schema(connection)
+        ensure_state_dir(path.parent)
+        # a lost tail of the WAL costs only re-mining
+        return open_database(path, _prepare_schema, timeout=30.0, synchronous_normal=True)
     except (OSError, sqlite3.Error) as error:
         raise CodePlanError(
             f"cannot open the experience bank {path} ({error}); delete it to start over"
         ) from error
-    return connection
 
 
 def _prepare_schema(connection: sqlite3.Connection) -> None:
-    with _transaction(connection):
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-        version = None
-        if "meta" in tables:
-            row = connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            version = row[0] if row else None
-        if version == SCHEMA_VERSION:
-            return
-        for table in ("meta", "commits", "experiences"):
-            connection.execute(f"DROP TABLE IF EXISTS {table}")
-        for create in _TABLES:
-            connection.execute(create)
-        connection.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-
-
-@contextmanager
-def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
-    # IMMEDIATE takes the write lock up front: two builders queue instead of failing
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        connection.execute("COMMIT")
-    except BaseException:
-        if connection.in_transaction:
-            connection.execute("ROLLBACK")
-        raise
+    ensure_schema(
+        connection, SCHEMA_VERSION, _TABLES, version_key="schema", label="experience bank"
+    )

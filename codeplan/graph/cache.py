@@ -15,10 +15,8 @@ import json
 import logging
 import os
 import sqlite3
-import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +24,7 @@ from typing import Any, TypeVar
 from codeplan.errors import CacheError
 from codeplan.graph.gcpause import collector_paused
 from codeplan.graph.model import FileFacts, FileResolution
+from codeplan.storage import ensure_schema, ensure_state_dir, open_database, write_transaction
 
 logger = logging.getLogger(__name__)
 _Decoded = TypeVar("_Decoded")
@@ -38,15 +37,11 @@ BUSY_TIMEOUT_SECONDS = 30.0
 _PATHS_PER_QUERY = 900
 _COMPRESSION_LEVEL = 1  # payloads are small; speed matters more than size
 
-_OPEN_ATTEMPTS = 40  # about 16 s in all
-
-_TABLES = (
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "CREATE TABLE facts (path TEXT PRIMARY KEY, content_hash TEXT NOT NULL,"
-    " analyzer_version TEXT NOT NULL, payload BLOB NOT NULL)",
-    "CREATE TABLE resolutions (path TEXT PRIMARY KEY, resolution_key TEXT NOT NULL,"
-    " payload BLOB NOT NULL)",
-)
+_TABLES = {
+    "facts": "path TEXT PRIMARY KEY, content_hash TEXT NOT NULL,"
+    " analyzer_version TEXT NOT NULL, payload BLOB NOT NULL",
+    "resolutions": "path TEXT PRIMARY KEY, resolution_key TEXT NOT NULL, payload BLOB NOT NULL",
+}
 
 
 @dataclass(frozen=True)
@@ -161,17 +156,14 @@ class AnalysisCache:
         if self._connection is None or not rows:
             return
         try:
-            with _write_transaction(self._connection):
+            with write_transaction(self._connection):
                 self._connection.executemany(statement, rows)
         except sqlite3.Error as error:
             logger.warning("analysis cache write failed (%s); results not cached", error)
 
     def _open(self, directory: Path) -> sqlite3.Connection:
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-            ignore = directory / ".gitignore"
-            if not ignore.exists():  # CodePlan's own files never show up as changes
-                ignore.write_text("*\n")
+            ensure_state_dir(directory)
             return _open_database(self.path)
         except (OSError, sqlite3.Error, CacheError) as error:
             if not _is_damage(error):
@@ -193,68 +185,25 @@ class AnalysisCache:
 
 
 def _open_database(path: Path) -> sqlite3.Connection:
-    """Open, retrying while another process holds the lock: switching a new database to
-    WAL needs an exclusive lock and fails at once (SQLite's busy timeout does not apply)
-    when two processes create the cache at the same moment."""
-    for attempt in range(_OPEN_ATTEMPTS):
-        try:
-            return _open_database_once(path)
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or attempt == _OPEN_ATTEMPTS - 1:
-                raise
-            time.sleep(0.02 * (attempt + 1))
-    raise AssertionError("unreachable")
+    # A lost tail of the WAL after a power cut costs only recomputation.
+    return open_database(
+        path, _check_and_prepare, timeout=BUSY_TIMEOUT_SECONDS, synchronous_normal=True
+    )
 
 
-def _open_database_once(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
-    try:
-        connection.execute("PRAGMA journal_mode=WAL")
-        # A lost tail of the WAL after a power cut costs only recomputation.
-        connection.execute("PRAGMA synchronous=NORMAL")
-        verdict = connection.execute("PRAGMA quick_check").fetchone()
-        if verdict is None or verdict[0] != "ok":
-            raise CacheError(f"integrity check failed: {verdict}")
-        _prepare_schema(connection)
-    except BaseException:
-        connection.close()
-        raise
-    return connection
+def _check_and_prepare(connection: sqlite3.Connection) -> None:
+    """Refuse a damaged file (the caller moves it aside), then set up the schema."""
+    verdict = connection.execute("PRAGMA quick_check").fetchone()
+    if verdict is None or verdict[0] != "ok":
+        raise CacheError(f"integrity check failed: {verdict}")
+    _prepare_schema(connection)
 
 
 def _prepare_schema(connection: sqlite3.Connection) -> None:
     """Create the tables, or recreate them if they were written by another schema version."""
-    with _write_transaction(connection):
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-        version = None
-        if "meta" in tables:
-            row = connection.execute(
-                "SELECT value FROM meta WHERE key = 'schema_version'"
-            ).fetchone()
-            version = row[0] if row else None
-        if version == SCHEMA_VERSION:
-            return
-        if tables:
-            logger.info("analysis cache schema %s != %s; clearing it", version, SCHEMA_VERSION)
-        for table in ("meta", "facts", "resolutions"):
-            connection.execute(f"DROP TABLE IF EXISTS {table}")
-        for create in _TABLES:
-            connection.execute(create)
-        connection.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-
-
-@contextmanager
-def _write_transaction(connection: sqlite3.Connection) -> Iterator[None]:
-    # IMMEDIATE takes the write lock up front, so two writers queue on the busy timeout
-    # instead of failing when a read transaction tries to upgrade.
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        connection.execute("COMMIT")
-    except BaseException:
-        if connection.in_transaction:
-            connection.execute("ROLLBACK")
-        raise
+    ensure_schema(
+        connection, SCHEMA_VERSION, _TABLES, version_key="schema_version", label="analysis cache"
+    )
 
 
 def _is_damage(error: Exception) -> bool:
