@@ -162,3 +162,46 @@ def test_an_update_that_never_passes_leaves_the_test_as_it_was(changed: Path) ->
     outcome = updater.update(obsolete(), [CHANGE], "TypeError")
     assert outcome.status == "failed" and outcome.attempts == 2
     assert (changed / "tests/test_pricing.py").read_bytes() == before
+
+
+def test_codeplan_tests_evolve_updates_the_obsolete_tests_and_applies_them(changed: Path) -> None:
+    from cli_helpers import run
+
+    editor = Path(__file__).resolve().parent.parent / "examples" / "swap_price_arguments.py"
+    outcome = run(
+        "tests", "evolve", str(changed), "--backend", "local", "--apply", "-f", "json",
+        "--editor", f"{editor}:SwapPriceArguments",
+    )  # fmt: skip
+    assert outcome.exit_code == 0, outcome.out + outcome.err
+    import json
+
+    data = json.loads(outcome.out)
+    updated = {u["qualname"] for u in data["updates"] if u["status"] == "updated"}
+    assert TEST in updated and len(updated) == 3
+    assert data["applied"] == ["tests/test_pricing.py"]
+    assert (
+        'price_with_tax("general", Decimal("10.00"))'
+        in (changed / "tests/test_pricing.py").read_text()
+    )
+    assert pytest_runner(changed)("tests")[0]  # the whole suite passes again
+
+
+def test_weakening_answers_are_reported_and_never_applied(changed: Path) -> None:
+    from cli_helpers import run
+
+    before = (changed / "tests/test_pricing.py").read_bytes()
+    weak = changed.parent / "weak_editor.py"
+    weak.write_text(
+        "def weaken(request):\n"
+        "    head = request.source.split('\\n')[0]\n"
+        "    return head + '\\n    pass\\n'\n"
+    )
+    outcome = run("tests", "evolve", str(changed), "--backend", "local", "--apply",
+                  "--editor", f"{weak}:weaken", "--attempts", "2", "-f", "json")  # fmt: skip
+    assert outcome.exit_code == 1
+    import json
+
+    updates = json.loads(outcome.out)["updates"]
+    assert updates and all(u["status"] == "rejected" for u in updates)
+    assert "checks less" in updates[0]["feedback"][0]
+    assert (changed / "tests/test_pricing.py").read_bytes() == before

@@ -7,7 +7,15 @@ from typing import Annotated
 import typer
 
 from codeplan import __version__
-from codeplan.cli import graph_cmd, impact_cmd, run_cmd, runs_cmd, sandbox_cmd
+from codeplan.cli import (
+    experiences_cmd,
+    graph_cmd,
+    impact_cmd,
+    run_cmd,
+    runs_cmd,
+    sandbox_cmd,
+    tests_cmd,
+)
 from codeplan.cli.common import consoles
 
 app = typer.Typer(
@@ -27,6 +35,8 @@ app.command("runs")(runs_cmd.runs)
 app.command("show")(runs_cmd.show)
 app.command("apply")(runs_cmd.apply)
 app.add_typer(sandbox_cmd.app, name="sandbox")
+app.add_typer(experiences_cmd.app, name="experiences")
+app.add_typer(tests_cmd.app, name="tests")
 
 
 def _print_version(value: bool) -> None:

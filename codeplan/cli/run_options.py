@@ -12,9 +12,15 @@ import typer
 from rich.console import Console
 from rich.status import Status
 
-from codeplan.api import llm_editor_factory, local_oracle_factory, sandbox_oracle_factory
+from codeplan.api import (
+    llm_editor_factory,
+    local_oracle_factory,
+    make_llm_editor,
+    sandbox_oracle_factory,
+)
 from codeplan.config import read_config
 from codeplan.edit.editors import load_editor
+from codeplan.edit.model import Editor
 from codeplan.plan.budget import Budget
 from codeplan.plan.store import RunSettings
 from codeplan.runner import EditorFactory, OracleFactory
@@ -127,6 +133,12 @@ class RunFlags:
             editor = load_editor(self.editor, root)
             return lambda journal: editor
         return llm_editor_factory(root, read_config(root), os.environ, self.model)
+
+    def plain_editor(self, root: Path) -> Editor:
+        """The editor outside a planner run (no run log to write to)."""
+        if self.editor:
+            return load_editor(self.editor, root)
+        return make_llm_editor(root, read_config(root), os.environ, self.model)
 
     def oracle_factory(self, root: Path) -> OracleFactory:
         if not self.validate:

@@ -39,7 +39,7 @@ BackendOpt = Annotated[
 ]
 
 
-def _open(streams: Consoles, path: Path, backend: Backend | None) -> Sandbox:
+def open_sandbox_for_cli(streams: Consoles, path: Path, backend: Backend | None) -> Sandbox:
     root = path.resolve()
     with streams.err.status("preparing the sandbox") as status:
         return open_sandbox(
@@ -65,7 +65,7 @@ def test(
     """Run the tests in the sandbox; per-test outcomes, flaky tests marked."""
     streams = consoles(ctx)
     with reported_errors(streams.err):
-        sandbox = _open(streams, path, backend)
+        sandbox = open_sandbox_for_cli(streams, path, backend)
         args = ("-k", keyword) if keyword else ()
         with streams.err.status("running the tests"):
             run = sandbox.run_tests(test_args=args)
@@ -101,7 +101,7 @@ def build(ctx: typer.Context, path: PathArg = Path("."), backend: BackendOpt = N
     """Build (or find in the cache) the environment image for the repository."""
     streams = consoles(ctx)
     with reported_errors(streams.err):
-        sandbox = _open(streams, path, backend)
+        sandbox = open_sandbox_for_cli(streams, path, backend)
         streams.out.print(
             f"ready: {sandbox.spec.environment_image} (key {sandbox.spec.environment_key})",
             highlight=False,
@@ -144,7 +144,7 @@ def shell(ctx: typer.Context, path: PathArg = Path(".")) -> None:
     """An interactive shell in a fresh container over a copy of the tree (no network)."""
     streams = consoles(ctx)
     with reported_errors(streams.err):
-        sandbox = _open(streams, path, Backend.DOCKER)
+        sandbox = open_sandbox_for_cli(streams, path, Backend.DOCKER)
         docker = shutil.which("docker")
         if docker is None:
             raise SandboxError("the docker command-line client is needed for an interactive shell")

@@ -1,0 +1,160 @@
+"""`codeplan tests impacted`: the tests a change reaches, why, and (with --run) whether
+they now fail, pass on altered behaviour, or are unaffected."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import git
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from codeplan.cli.common import Consoles, consoles, reported_errors
+from codeplan.cli.run_options import (
+    ApplyOpt,
+    EditorOpt,
+    FormatOpt,
+    ModelOpt,
+    OutputFormat,
+    RunFlags,
+)
+from codeplan.cli.sandbox_cmd import BackendOpt, open_sandbox_for_cli
+from codeplan.evolve.evolve import evolve_tests
+from codeplan.evolve.identify import identify_impacted_tests, run_impacted
+from codeplan.evolve.model import ImpactedTest, TestStatus
+
+app = typer.Typer(help="The tests a change affects.", no_args_is_help=True)
+
+_STYLES = {
+    TestStatus.BROKEN: "bold red",
+    TestStatus.STALE: "yellow",
+    TestStatus.UNAFFECTED: "green",
+    TestStatus.UNKNOWN: "",
+}
+
+
+@app.command()
+def impacted(
+    ctx: typer.Context,
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="A git repository or a folder inside one.")
+    ] = Path("."),
+    base: Annotated[str, typer.Option("--base", help="The state before the change.")] = "HEAD",
+    head: Annotated[
+        str | None,
+        typer.Option("--head", help="The state after the change (default: the working tree)."),
+    ] = None,
+    run: Annotated[
+        bool, typer.Option("--run", help="Run the tests found in the sandbox, for verdicts.")
+    ] = False,
+    backend: BackendOpt = None,
+    max_depth: Annotated[
+        int, typer.Option("--max-depth", min=1, help="Steps through helpers and fixtures.")
+    ] = 3,
+    no_history: Annotated[
+        bool, typer.Option("--no-history", help="Skip the evidence of past co-changes.")
+    ] = False,
+    output_format: FormatOpt = OutputFormat.TABLE,
+) -> None:
+    """List the tests the production changes from BASE to HEAD reach, best first."""
+    streams = consoles(ctx)
+    with reported_errors(streams.err):
+        with streams.err.status("finding the impacted tests"):
+            tests = identify_impacted_tests(
+                path, base, head, max_depth=max_depth, history=not no_history
+            )
+        if run and tests:
+            sandbox = open_sandbox_for_cli(streams, path, backend)
+            with tempfile.TemporaryDirectory(prefix="codeplan-head-") as scratch:
+                tree = path.resolve() if head is None else _export(path, head, Path(scratch))
+                with streams.err.status(f"running {len(tests)} tests"):
+                    tests = run_impacted(tests, sandbox, tree)
+        if output_format is OutputFormat.JSON:
+            streams.out.file.write(json.dumps([to_json(t) for t in tests], indent=2) + "\n")
+        else:
+            _print(streams, tests)
+        if any(t.status is TestStatus.BROKEN for t in tests):
+            raise typer.Exit(1)
+
+
+def to_json(test: ImpactedTest) -> dict[str, Any]:
+    return {
+        "path": test.path,
+        "qualname": test.qualname,
+        "status": test.status.value,
+        "reasons": [{"kind": r.kind, "detail": r.detail} for r in test.reasons],
+        "score": test.score,
+    }
+
+
+def _print(streams: Consoles, tests: list[ImpactedTest]) -> None:
+    if not tests:
+        streams.out.print("no test reaches the changed production code")
+        return
+    table = Table("test", "status", "score", "why")
+    for test in tests:
+        why = "\n".join(f"{r.kind}: {r.detail}" for r in test.reasons)
+        table.add_row(
+            Text(test.node_id),
+            Text(test.status.value, style=_STYLES[test.status]),
+            f"{test.score:.2f}",
+            Text(why),
+        )
+    streams.out.print(table)
+
+
+def _export(path: Path, head: str, scratch: Path) -> Path:
+    """The `head` revision's files, for running its tests (the repository is untouched)."""
+    repo = git.Repo(path, search_parent_directories=True)
+    top = Path(repo.working_tree_dir or path).resolve()
+    archive = scratch / "head.tar"
+    with archive.open("wb") as stream:
+        repo.archive(stream, treeish=head)
+    with tarfile.open(archive) as tar:
+        tar.extractall(scratch / "tree", filter="data")
+    return scratch / "tree" / path.resolve().relative_to(top)
+
+
+@app.command()
+def evolve(
+    ctx: typer.Context,
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="A git repository or a folder inside one.")
+    ] = Path("."),
+    base: Annotated[str, typer.Option("--base", help="The state before the change.")] = "HEAD",
+    apply: ApplyOpt = False,
+    backend: BackendOpt = None,
+    editor: EditorOpt = None,
+    model: ModelOpt = None,
+    attempts: Annotated[
+        int, typer.Option("--attempts", min=1, max=10, help="Answers asked for per test.")
+    ] = 3,
+    output_format: FormatOpt = OutputFormat.TABLE,
+) -> None:
+    """Update the tests that your production changes (BASE to the working tree) made
+    obsolete, with examples from the repository's history; each update must pass in the
+    sandbox and keep every assertion.  The work is on a branch; --apply brings it in."""
+    streams = consoles(ctx)
+    with reported_errors(streams.err):
+        root = path.resolve()
+        sandbox = open_sandbox_for_cli(streams, root, backend)
+        chosen = RunFlags(editor=editor, model=model).plain_editor(root)
+        with streams.err.status("finding and updating the obsolete tests"):
+            result = evolve_tests(root, sandbox, chosen, base=base, attempts=attempts, apply=apply)
+        if output_format is OutputFormat.JSON:
+            streams.out.file.write(json.dumps(result.to_json(), indent=2) + "\n")
+        else:
+            streams.out.print(result)
+        # a stale test the editor finds still right may stay; a broken one may not
+        failed = [
+            o
+            for o in result.outcomes
+            if o.status in ("rejected", "failed")
+            or (o.status == "unchanged" and o.test.status is TestStatus.BROKEN)
+        ]
+        raise typer.Exit(1 if failed else 0)

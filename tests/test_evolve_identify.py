@@ -1,0 +1,184 @@
+"""Identifying the tests a production change reaches (statically, then by running them), on
+the bundled example made a git repository in tmp_path."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from cli_helpers import run
+from gitrepo import git
+from planner_helpers import example_repo
+
+from codeplan.config import read_config
+from codeplan.evolve.identify import identify_impacted_tests, run_impacted
+from codeplan.evolve.model import ImpactedTest, TestStatus
+from codeplan.sandbox.session import open_sandbox
+
+PRICE = "def price_with_tax(amount: Decimal, category: str) -> Decimal:"
+SWAPPED = "def price_with_tax(category: str, amount: Decimal) -> Decimal:"
+DEFAULTED = 'def price_with_tax(amount: Decimal, category: str = "general") -> Decimal:'
+DIRECT = {
+    "test_price_with_tax_applies_the_category_rate",
+    "test_price_with_tax_rounds_half_up_to_cents",
+    "test_price_with_tax_rejects_unknown_categories_and_negative_amounts",
+}
+CONFTEST_FIXTURE = """
+
+@pytest.fixture
+def gross_ten() -> Decimal:
+    from inventory.pricing import price_with_tax
+
+    return price_with_tax(Decimal("10.00"), "general")
+"""
+INDIRECT_TESTS = """from decimal import Decimal
+
+from inventory.pricing import price_with_tax
+
+
+def make_gross(amount: str) -> Decimal:
+    return price_with_tax(Decimal(amount), "food")
+
+
+def test_through_a_helper() -> None:
+    assert make_gross("10.00") == Decimal("10.50")
+
+
+def test_through_a_fixture(gross_ten: Decimal) -> None:
+    assert gross_ten == Decimal("12.00")
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return example_repo(tmp_path)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def by_name(tests: list[ImpactedTest]) -> dict[str, ImpactedTest]:
+    return {t.qualname: t for t in tests}
+
+
+def kinds(test: ImpactedTest) -> set[str]:
+    return {r.kind for r in test.reasons}
+
+
+def test_tests_calling_the_changed_function_come_first(repo: Path) -> None:
+    edit(repo / "inventory" / "pricing.py", PRICE, SWAPPED)
+    found = identify_impacted_tests(repo, history=False)
+    first = found[: len(DIRECT)]
+    assert {t.qualname for t in first} == DIRECT
+    for test in first:
+        assert test.path == "tests/test_pricing.py" and test.status is TestStatus.UNKNOWN
+        assert any(r.kind == "calls" and "price_with_tax" in r.detail for r in test.reasons)
+    line_total = by_name(found)["test_line_total_uses_the_products_tax_category"]
+    assert [r.detail for r in line_total.reasons if r.kind == "helper"] == [
+        "calls `line_total`, which calls `price_with_tax` (2 steps)"
+    ]
+    assert [t.score for t in found] == sorted((t.score for t in found), reverse=True)
+    assert "test_apply_discount" not in by_name(found)
+
+
+def test_helpers_and_fixtures_lead_to_the_change(repo: Path) -> None:
+    with (repo / "tests" / "conftest.py").open("a") as conftest:
+        conftest.write(CONFTEST_FIXTURE)
+    (repo / "tests" / "test_indirect.py").write_text(INDIRECT_TESTS)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "indirect tests")
+    edit(repo / "inventory" / "pricing.py", PRICE, SWAPPED)
+    found = by_name(identify_impacted_tests(repo, history=False))
+    helper = found["test_through_a_helper"]
+    assert kinds(helper) == {"helper"} and helper.score == 0.8
+    assert "calls `make_gross`, which calls `price_with_tax`" in helper.reasons[0].detail
+    fixture = found["test_through_a_fixture"]
+    assert fixture.reasons[0].detail.startswith(
+        "uses the fixture `gross_ten`, which calls `price_with_tax`"
+    )
+    # one step further than allowed, and the fixture is out of reach
+    shallow = by_name(identify_impacted_tests(repo, history=False, max_depth=1))
+    assert "test_through_a_fixture" not in shallow and set(shallow) >= DIRECT
+
+
+def test_naming_convention(repo: Path) -> None:
+    with (repo / "tests" / "test_pricing.py").open("a") as tests:
+        tests.write("\n\ndef test_tax_rate_table_covers_digital() -> None:\n")
+        tests.write('    """What tax_rate looks up."""\n')
+        tests.write('    assert "digital" in TAX_RATES\n')
+    edit(
+        repo / "tests" / "test_pricing.py",
+        "import apply_discount,",
+        "import TAX_RATES, apply_discount,",
+    )
+    git(repo, "commit", "-qam", "a test named after tax_rate")
+    edit(repo / "inventory" / "pricing.py", "no tax rate for", "unknown tax category")
+    found = by_name(identify_impacted_tests(repo, history=False))
+    named = found["test_tax_rate_table_covers_digital"]
+    assert kinds(named) == {"naming"} and named.score == 0.3
+    assert "mentions `tax_rate`" in named.reasons[0].detail
+    assert found["test_price_with_tax_applies_the_category_rate"].score > named.score
+
+
+def test_history_of_co_changes(repo: Path) -> None:
+    catalogue = repo / "tests" / "test_catalogue.py"
+    pricing = repo / "inventory" / "pricing.py"
+    for number in (0, 1, 2):  # a test changed twice with `apply_discount`, not calling it
+        catalogue.write_text(
+            f'def test_catalogue() -> None:\n    """Shown before apply_discount."""\n'
+            f"    assert {number} == {number}\n"
+        )
+        if number:
+            edit(pricing, "must be" + "!" * (number - 1), "must be" + "!" * number)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", f"discount message and catalogue {number}")
+    edit(pricing, "discount must be", "a discount must be")
+    found = by_name(identify_impacted_tests(repo))
+    remembered = found["test_catalogue"]
+    assert kinds(remembered) == {"history"} and remembered.score == 0.45
+    assert "`apply_discount` in 2 earlier commits" in remembered.reasons[0].detail
+    assert "test_catalogue" not in by_name(identify_impacted_tests(repo, history=False))
+    # history and naming alone count only for tests that name the changed block
+    catalogue.write_text("def test_catalogue() -> None:\n    assert 2 == 2\n")
+    assert "test_catalogue" not in by_name(identify_impacted_tests(repo))
+
+
+def test_running_them_tells_broken_from_stale_from_unaffected(repo: Path) -> None:
+    pricing = repo / "inventory" / "pricing.py"
+    sandbox = open_sandbox(repo, read_config(repo), os.environ, backend="local")
+    edit(pricing, PRICE, SWAPPED)
+    swapped = by_name(run_impacted(identify_impacted_tests(repo, history=False), sandbox, repo))
+    for name in DIRECT:
+        assert swapped[name].status is TestStatus.BROKEN
+        assert swapped[name].reasons[-1].kind == "run"
+        assert swapped[name].reasons[-1].detail.startswith("failed: ")
+    edit(pricing, SWAPPED, DEFAULTED)
+    defaulted = by_name(run_impacted(identify_impacted_tests(repo, history=False), sandbox, repo))
+    stale = defaulted["test_price_with_tax_applies_the_category_rate"]
+    assert stale.status is TestStatus.STALE
+    assert any(r.kind == "asserts" and "default-changed" in r.detail for r in stale.reasons)
+    helper = defaulted["test_line_total_uses_the_products_tax_category"]
+    assert helper.status is TestStatus.UNAFFECTED and helper.reasons[-1].detail == "passed"
+
+
+def test_cli_json(repo: Path) -> None:
+    edit(repo / "inventory" / "pricing.py", PRICE, SWAPPED)
+    outcome = run("tests", "impacted", repo, "--format", "json")
+    assert outcome.exit_code == 0, outcome.err
+    data = json.loads(outcome.out)
+    assert set(data[0]) == {"path", "qualname", "status", "reasons", "score"}
+    assert data[0]["status"] == "unknown" and data[0]["score"] > 1.0
+    assert {r["kind"] for r in data[0]["reasons"]} >= {"calls", "naming"}
+    assert {d["qualname"] for d in data[:3]} == DIRECT
+    table = run("tests", "impacted", repo)
+    assert table.exit_code == 0 and "1.05" in table.out and "unknown" in table.out
+
+
+def test_cli_without_changes_is_an_error(repo: Path) -> None:
+    outcome = run("tests", "impacted", repo)
+    assert outcome.exit_code == 1 and "no changes" in outcome.err
