@@ -135,3 +135,15 @@ def test_without_an_engine_docker_is_a_clear_error_and_the_default_falls_back_lo
     assert fallback.exit_code == 0, fallback.err
     assert "NOT isolated" in fallback.err
     assert json.loads(fallback.out)["backend"] == "local"
+
+
+def test_a_ca_bundle_can_be_given_on_the_command_line(tmp_path: Path, pip_base: str) -> None:  # noqa: F811
+    repo = example_repo(tmp_path)
+    missing = run("sandbox", "build", str(repo), "--ca-bundle", str(tmp_path / "nope.pem"))
+    assert missing.exit_code == 2
+    bundle = Path("/etc/ssl/certs/ca-certificates.crt")
+    if not bundle.is_file():
+        pytest.skip("this machine has no system CA bundle")
+    built = run("sandbox", "build", str(repo), "--backend", "docker", "--ca-bundle", str(bundle))
+    assert built.exit_code == 0, built.err
+    assert "ready: codeplan-env:" in built.out

@@ -39,12 +39,29 @@ BackendOpt = Annotated[
 ]
 
 
-def open_sandbox_for_cli(streams: Consoles, path: Path, backend: Backend | None) -> Sandbox:
+CaBundleOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--ca-bundle",
+        exists=True,
+        dir_okay=False,
+        help="CA bundle for the environment build behind a TLS-intercepting proxy "
+        "(default: the one the host's pip uses).",
+    ),
+]
+
+
+def open_sandbox_for_cli(
+    streams: Consoles, path: Path, backend: Backend | None, ca_bundle: Path | None = None
+) -> Sandbox:
     root = path.resolve()
+    config = read_config(root)
+    if ca_bundle is not None:  # the command line wins over [sandbox] ca_bundle
+        config = {**config, "sandbox": {**config.get("sandbox", {}), "ca_bundle": str(ca_bundle)}}
     with streams.err.status("preparing the sandbox") as status:
         return open_sandbox(
             root,
-            read_config(root),
+            config,
             os.environ,
             backend=backend.value if backend else None,
             progress=lambda line: status.update(f"building the environment: {line[:90]}"),
@@ -57,6 +74,7 @@ def test(
     ctx: typer.Context,
     path: PathArg = Path("."),
     backend: BackendOpt = None,
+    ca_bundle: CaBundleOpt = None,
     keyword: Annotated[
         str | None, typer.Option("-k", help="Only tests matching (pytest -k).")
     ] = None,
@@ -65,7 +83,7 @@ def test(
     """Run the tests in the sandbox; per-test outcomes, flaky tests marked."""
     streams = consoles(ctx)
     with reported_errors(streams.err):
-        sandbox = open_sandbox_for_cli(streams, path, backend)
+        sandbox = open_sandbox_for_cli(streams, path, backend, ca_bundle)
         args = ("-k", keyword) if keyword else ()
         with streams.err.status("running the tests"):
             run = sandbox.run_tests(test_args=args)
@@ -97,11 +115,16 @@ def _print_run(streams: Consoles, data: dict[str, Any]) -> None:
 
 
 @app.command()
-def build(ctx: typer.Context, path: PathArg = Path("."), backend: BackendOpt = None) -> None:
+def build(
+    ctx: typer.Context,
+    path: PathArg = Path("."),
+    backend: BackendOpt = None,
+    ca_bundle: CaBundleOpt = None,
+) -> None:
     """Build (or find in the cache) the environment image for the repository."""
     streams = consoles(ctx)
     with reported_errors(streams.err):
-        sandbox = open_sandbox_for_cli(streams, path, backend)
+        sandbox = open_sandbox_for_cli(streams, path, backend, ca_bundle)
         streams.out.print(
             f"ready: {sandbox.spec.environment_image} (key {sandbox.spec.environment_key})",
             highlight=False,
