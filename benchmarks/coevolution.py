@@ -47,13 +47,8 @@ import git
 
 from codeplan.config import read_config
 from codeplan.errors import CodePlanError
-from codeplan.evolve.history import (
-    PRODUCTION_KINDS,
-    blocks_of,
-    is_test_function,
-    python_sources,
-    test_changes,
-)
+from codeplan.evolve.experiences import python_sources
+from codeplan.evolve.history import PRODUCTION_KINDS, blocks_of, is_test_function, test_changes
 from codeplan.evolve.identify import identify_impacted_tests, run_impacted
 from codeplan.graph import Block, GraphOptions
 from codeplan.impact import diff_blocks

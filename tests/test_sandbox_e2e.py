@@ -137,7 +137,7 @@ def test_without_an_engine_docker_is_a_clear_error_and_the_default_falls_back_lo
     assert json.loads(fallback.out)["backend"] == "local"
 
 
-def test_a_ca_bundle_can_be_given_on_the_command_line(tmp_path: Path, pip_base: str) -> None:  # noqa: F811
+def test_a_ca_bundle_can_be_given_on_the_command_line(tmp_path: Path, pip_base: str) -> None:
     repo = example_repo(tmp_path)
     missing = run("sandbox", "build", str(repo), "--ca-bundle", str(tmp_path / "nope.pem"))
     assert missing.exit_code == 2

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import astuple, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,9 +22,10 @@ import git
 from codeplan.edit.apply import block_text
 from codeplan.errors import CodePlanError, ConfigError
 from codeplan.evolve.model import Experience
+from codeplan.graph.codegraph import CodeGraph
 from codeplan.graph.model import Block, BlockKind, FileFacts
 from codeplan.graph.python import PythonAnalyzer
-from codeplan.impact.diff import diff_blocks
+from codeplan.impact.diff import BlockChange, diff_blocks
 from codeplan.storage import ensure_schema, ensure_state_dir, open_database, write_transaction
 from codeplan.validate.parsers import is_test_path
 
@@ -36,7 +37,6 @@ MAX_PAIRS_PER_COMMIT = 20
 MAX_PY_FILES_PER_COMMIT = 40  # a sweeping reformat or rename teaches nothing about one change
 MAX_FILE_BYTES = 1_000_000
 _LOG_CHUNK = 200  # commits per `git log` call: well under any command-line limit
-_UNREADABLE = ("", b"")  # a side that exists but cannot be mined (compared by identity)
 
 Extract = Callable[[str, bytes], FileFacts]
 _PRODUCTION_KINDS = frozenset({BlockKind.FUNCTION, BlockKind.METHOD, BlockKind.CLASS})
@@ -51,16 +51,6 @@ _TABLES = {
     "experiences": f"committed_at INTEGER NOT NULL, ordinal INTEGER NOT NULL, {_COLUMNS},"
     " PRIMARY KEY (commit_sha, ordinal)",
 }
-
-
-@dataclass(frozen=True)
-class FileChange:
-    """One changed Python file of a commit; a None side is absent (added or deleted)."""
-
-    old_path: str | None
-    new_path: str | None
-    old_source: bytes | None
-    new_source: bytes | None
 
 
 @dataclass(frozen=True)
@@ -79,78 +69,151 @@ class BankStats:
     top_production_files: tuple[tuple[str, int], ...]
 
 
-def mine_commit(
-    sha: str, message: str, changes: Sequence[FileChange], extract: Extract | None = None
-) -> list[Experience] | None:
-    """The co-change pairs of one commit, or None when a changed file does not parse."""
-    extract = extract or PythonAnalyzer().extract
-    old = _parse(extract, ((c.old_path, c.old_source) for c in changes))
-    new = _parse(extract, ((c.new_path, c.new_source) for c in changes))
-    if old is None or new is None:
-        return None
-    (old_blocks, old_sources), (new_blocks, new_sources) = old, new
-    changed = diff_blocks(old_blocks, new_blocks, old_sources, new_sources)
+@dataclass(frozen=True)
+class CoChangeRules:
+    """Which changed blocks of one commit pair up as co-changes, and how many pairs it
+    gives.  The bank's are `BANK_RULES`; the "history" evidence has its own
+    (codeplan/evolve/history.py)."""
+
+    # the block a change of production code is recorded as; None: not one
+    production: Callable[[BlockChange], Block | None]
+    # likewise for a test function; the graph holds the blocks before the commit
+    test: Callable[[BlockChange, CodeGraph], Block | None]
+    named: bool = True  # the test's text after the commit must name the production block
+    max_lines: int | None = MAX_BLOCK_LINES  # a pair with a longer block is left out
+    max_pairs: int | None = MAX_PAIRS_PER_COMMIT  # tests named after the block first
+    strict: bool = True  # a changed file that does not parse skips the whole commit
+
+
+def _bank_production(change: BlockChange) -> Block | None:
     # a production block that did not exist before has no change to learn from
-    productions = [
-        (c.old, c.new)
-        for c in changed
-        if c.old is not None and c.new is not None
-        if c.new.kind in _PRODUCTION_KINDS and not is_test_path(c.new.path)
-    ]
-    tests = [
-        (c.old, c.new)
-        for c in changed
-        if c.new is not None and c.new.kind in _TEST_KINDS and c.new.name.startswith("test")
-        if is_test_path(c.new.path)
-    ]
+    old, new = change.old, change.new
+    if old is None or new is None or new.kind not in _PRODUCTION_KINDS or is_test_path(new.path):
+        return None
+    return new
+
+
+def _bank_test(change: BlockChange, graph: CodeGraph) -> Block | None:
+    new = change.new
+    if new is None or new.kind not in _TEST_KINDS or not new.name.startswith("test"):
+        return None
+    return new if is_test_path(new.path) else None
+
+
+BANK_RULES = CoChangeRules(_bank_production, _bank_test)
+
+
+def mine_commit(
+    sha: str,
+    message: str,
+    old_sources: dict[str, bytes],
+    new_sources: dict[str, bytes],
+    extract: Extract | None = None,
+    rules: CoChangeRules = BANK_RULES,
+) -> list[Experience] | None:
+    """The co-change pairs of one commit from the Python files it changed, before and
+    after (by path); None when a changed file does not parse and the rules are strict."""
+    extract = extract or PythonAnalyzer().extract
+    old_blocks, old_broken = parse_files(old_sources, extract)
+    new_blocks, new_broken = parse_files(new_sources, extract)
+    if rules.strict and (old_broken or new_broken):
+        return None
+    changed = diff_blocks(old_blocks, new_blocks, old_sources, new_sources)
+    old_graph = graph_of(old_blocks)
+    productions = [(b, c) for c in changed if (b := rules.production(c)) is not None]
+    tests = [(b, c) for c in changed if (b := rules.test(c, old_graph)) is not None]
     pairs: list[tuple[bool, Experience]] = []
-    for prod_old, prod in productions:
-        prod_texts = _texts(prod_old, prod, old_sources, new_sources)
+    for prod, prod_change in productions:
+        prod_texts = _texts(prod_change, old_sources, new_sources, rules.max_lines)
         mention = re.compile(rf"\b{re.escape(_mention_name(prod))}\b")
-        for test_old, test in tests:
-            test_texts = _texts(test_old, test, old_sources, new_sources)
-            if prod_texts is None or test_texts is None or not mention.search(test_texts[1]):
+        for test, test_change in tests:
+            test_texts = _texts(test_change, old_sources, new_sources, rules.max_lines)
+            if prod_texts is None or test_texts is None:
+                continue
+            if rules.named and not mention.search(test_texts[1]):
                 continue
             experience = Experience(
                 sha, message, prod.path, prod.qualname, *prod_texts, test.path, test.qualname,
                 *test_texts,
             )  # fmt: skip
             pairs.append((_mention_name(prod).lower() not in test.name.lower(), experience))
-    # tests named after the block they exercise first (a stable sort keeps diff order)
-    pairs.sort(key=lambda pair: pair[0])
-    return [experience for _, experience in pairs[:MAX_PAIRS_PER_COMMIT]]
+    if rules.max_pairs is not None:
+        # tests named after the block they exercise first (a stable sort keeps diff order)
+        pairs.sort(key=lambda pair: pair[0])
+        pairs = pairs[: rules.max_pairs]
+    return [experience for _, experience in pairs]
 
 
-def _parse(
-    extract: Extract, files: Iterable[tuple[str | None, bytes | None]]
-) -> tuple[list[Block], dict[str, bytes]] | None:
-    """One side of a commit: its files' blocks and sources; None if one does not parse."""
+def python_sources(
+    parent: git.Commit,
+    commit: git.Commit,
+    prefix: str = "",
+    read: Callable[[git.Blob], bytes | None] = lambda blob: blob.data_stream.read(),
+) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The Python files a commit changed, before and after, by path inside `prefix`; a
+    file with a side `read` finds unreadable (None) is left out on both sides."""
+    old: dict[str, bytes] = {}
+    new: dict[str, bytes] = {}
+    for item in parent.diff(commit):
+        sides = [
+            (side, path[len(prefix) :], read(blob))
+            for side, path, blob in (
+                (old, item.a_path, item.a_blob),
+                (new, item.b_path, item.b_blob),
+            )
+            if blob is not None and path and _is_python(path) and path.startswith(prefix)
+        ]
+        readable = [(side, path, data) for side, path, data in sides if data is not None]
+        # an unreadable side would make the other look added or deleted: drop the file
+        if len(readable) == len(sides):
+            for side, path, data in readable:
+                side[path] = data
+    return old, new
+
+
+def parse_files(sources: dict[str, bytes], extract: Extract) -> tuple[list[Block], bool]:
+    """The blocks of some files, and whether one of them does not parse."""
     blocks: list[Block] = []
-    sources: dict[str, bytes] = {}
-    for path, source in files:
-        if path is not None and source is not None:
-            facts = extract(path, source)
-            if facts.syntax_error_lines:
-                return None
-            blocks.extend(facts.blocks)
-            sources[path] = source
-    return blocks, sources
+    broken = False
+    for path, source in sources.items():
+        facts = extract(path, source)
+        broken = broken or bool(facts.syntax_error_lines)
+        blocks.extend(facts.blocks)
+    return blocks, broken
+
+
+def graph_of(blocks: Iterable[Block]) -> CodeGraph:
+    """A graph of the blocks without relations (enough for `is_test`'s look at a method's
+    class)."""
+    graph = CodeGraph()
+    for block in blocks:
+        graph.add_block(block)
+    return graph
 
 
 def _texts(
-    old: Block | None, new: Block, old_sources: dict[str, bytes], new_sources: dict[str, bytes]
+    change: BlockChange,
+    old_sources: dict[str, bytes],
+    new_sources: dict[str, bytes],
+    max_lines: int | None,
 ) -> tuple[str, str] | None:
-    """A block's text before and after ("" before when it is new); None when too long."""
-    before = _text(old, old_sources) if old is not None else ""
-    after = _text(new, new_sources)
+    """A block's text before and after ("" for a side that is absent); None when a side
+    is too long or not UTF-8."""
+    before = _text(change.old, old_sources, max_lines)
+    after = _text(change.new, new_sources, max_lines)
     return None if before is None or after is None else (before, after)
 
 
-def _text(block: Block, sources: dict[str, bytes]) -> str | None:
-    """The block's text from the start of its first line; None when it is too long."""
-    if block.end_line - block.start_line + 1 > MAX_BLOCK_LINES:
+def _text(block: Block | None, sources: dict[str, bytes], max_lines: int | None) -> str | None:
+    """The block's text from the start of its first line."""
+    if block is None:
+        return ""
+    if max_lines is not None and block.end_line - block.start_line + 1 > max_lines:
         return None
-    return block_text(sources[block.path], block)
+    try:
+        return block_text(sources[block.path], block)
+    except UnicodeDecodeError:
+        return None
 
 
 def _mention_name(block: Block) -> str:
@@ -190,14 +253,14 @@ class ExperienceBank:
             found: list[Experience] | None = []
             # one parent: a root has no change to learn from, and a shallow clone's boundary
             # may list merge parents that `rev-list` (seeing a root) did not
-            if len(commit.parents) == 1 and _is_co_change(paths):
+            if len(commit.parents) == 1 and is_co_change(paths):
                 message = str(commit.message).strip()
                 try:
-                    changes = self._changes(commit)
+                    sources = python_sources(commit.parents[0], commit, self._prefix, _readable)
                 except (git.GitCommandError, ValueError):  # a shallow clone lacks the parent
-                    changes = None
+                    sources = None
                 found = (
-                    None if changes is None else mine_commit(sha, message, changes, self._extract)
+                    None if sources is None else mine_commit(sha, message, *sources, self._extract)
                 )
             skipped += found is None
             added += len(found or [])
@@ -267,41 +330,8 @@ class ExperienceBank:
             output: str = self.repo.git(c="core.quotePath=false").log(
                 "--no-walk=unsorted", "--no-renames", "--name-only", "--format=%x00%H", *chunk
             )
-            for entry in output.split("\0")[1:]:
-                sha, *lines = entry.strip().splitlines()
-                paths = (line.strip('"') for line in lines if line)
+            for sha, paths in log_entries(output):
                 yield sha, [p[len(self._prefix) :] for p in paths if p.startswith(self._prefix)]
-
-    def _changes(self, commit: git.Commit) -> list[FileChange]:
-        changes = []
-        for item in commit.parents[0].diff(commit):
-            old, new = (
-                self._source(item.a_path, item.a_blob),
-                self._source(item.b_path, item.b_blob),
-            )
-            # an unreadable side would make the other look added or deleted: drop the file
-            if old is _UNREADABLE or new is _UNREADABLE or old is new is None:
-                continue
-            old_path, old_source = old or (None, None)
-            new_path, new_source = new or (None, None)
-            changes.append(FileChange(old_path, new_path, old_source, new_source))
-        return changes
-
-    def _source(self, path: str | None, blob: git.Blob | None) -> tuple[str, bytes] | None:
-        """A Python file of the project folder: its path there and its bytes; None when the
-        side is absent or not wanted, `_UNREADABLE` for binary, non-UTF-8 or huge files."""
-        if blob is None or path is None or not _is_python(path):
-            return None
-        if not path.startswith(self._prefix):
-            return None
-        if blob.size > MAX_FILE_BYTES:
-            return _UNREADABLE
-        data: bytes = blob.data_stream.read()
-        try:
-            data.decode()
-        except UnicodeDecodeError:
-            return _UNREADABLE
-        return _UNREADABLE if b"\0" in data else (path[len(self._prefix) :], data)
 
     def _record(self, commit: git.Commit, found: list[Experience] | None) -> None:
         rows = [
@@ -329,10 +359,31 @@ def _is_python(path: str | None) -> bool:
     return path is not None and path.endswith(".py")
 
 
-def _is_co_change(paths: list[str]) -> bool:
+def is_co_change(paths: Iterable[str], max_files: int = MAX_PY_FILES_PER_COMMIT) -> bool:
+    """Whether a commit changing these paths changed tests and other Python files, and at
+    most `max_files` Python files in all."""
     python = [path for path in paths if _is_python(path)]
     tests = sum(is_test_path(path) for path in python)
-    return 0 < tests < len(python) <= MAX_PY_FILES_PER_COMMIT
+    return 0 < tests < len(python) <= max_files
+
+
+def log_entries(output: str) -> Iterator[tuple[str, list[str]]]:
+    """Each commit of `git log --format=%x00%H --name-only` output with its changed paths."""
+    for entry in output.split("\0")[1:]:
+        sha, *lines = entry.strip().splitlines()
+        yield sha, [line.strip('"') for line in lines if line]
+
+
+def _readable(blob: git.Blob) -> bytes | None:
+    """A file the bank mines; None for binary, non-UTF-8 or huge files."""
+    if blob.size > MAX_FILE_BYTES:
+        return None
+    data: bytes = blob.data_stream.read()
+    try:
+        data.decode()
+    except UnicodeDecodeError:
+        return None
+    return None if b"\0" in data else data
 
 
 def _connect(path: Path) -> sqlite3.Connection:
