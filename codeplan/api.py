@@ -85,8 +85,12 @@ class Planner:
         budget: Budget | None = None,
         concurrency: int = 1,
         env: Mapping[str, str] | None = None,
+        evolve_tests: bool = False,
     ) -> None:
+        """`evolve_tests`: once a run is done, update the tests it made obsolete, each
+        checked in the configured sandbox ([sandbox] backend)."""
         self.repo = repo
+        self.evolve_tests = evolve_tests
         self.env = dict(os.environ if env is None else env)
         self.budget = budget or Budget()
         self.concurrency = concurrency
@@ -125,7 +129,9 @@ class Planner:
             mode=mode,
             budget=self.budget,
             concurrency=self.concurrency,
-            settings=RunSettings(task=task, mode=mode, concurrency=self.concurrency),
+            settings=RunSettings(
+                task=task, mode=mode, concurrency=self.concurrency, evolve_tests=self.evolve_tests
+            ),
             **seeding,
         )
         try:
@@ -154,6 +160,7 @@ class Planner:
             budget=self.budget,
             concurrency=self.concurrency,
             secrets=environment_secrets(self.env),
+            evolve_tests=self.evolve_tests or None,  # the run's own setting unless asked
         )
 
 

@@ -46,3 +46,8 @@ class WorkspaceError(CodePlanError):
 class SandboxError(CodePlanError):
     """A sandbox could not be built or run: no engine, a failed image build, a broken
     environment (never a verdict on the code under test)."""
+
+
+class DeliveryError(CodePlanError):
+    """A run's branch could not be pushed or its pull request opened or updated (no token,
+    a refused push, an error answer from GitHub)."""

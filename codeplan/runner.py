@@ -25,6 +25,7 @@ from codeplan.config import read_config
 from codeplan.deliver.workspace import Workspace, slugify, working_tree_changes
 from codeplan.edit.model import Editor, Usage
 from codeplan.errors import ConfigError, PlanError, WorkspaceError
+from codeplan.evolve.phase import choose_sandbox, update_tests_after_run
 from codeplan.graph import GraphOptions, build_graph
 from codeplan.graph.builder import GraphBuilder
 from codeplan.impact.rules import rules_with_overrides
@@ -209,7 +210,9 @@ def resume_run(
     concurrency: int = 1,
     secrets: Sequence[str] = (),
     observer: Observer | None = None,
+    evolve_tests: bool | None = None,
 ) -> RunResult:
+    """`evolve_tests` None keeps the run's own setting."""
     root = repo_root.resolve()
     store = RunStore(root)
     record = store.load(run_id or store.latest())
@@ -219,6 +222,8 @@ def resume_run(
     _rewind(workspace, record)
     builder = build_graph(workspace.root, _graph_options(root))
     record = replace(record, progress=replace(record.progress, status="running", reason=""))
+    if evolve_tests is not None:
+        record = replace(record, settings=replace(record.settings, evolve_tests=evolve_tests))
     rules, screen = _impact_settings(read_config(root))
     session = Session(store, record, workspace, builder, tuple(secrets), observer)
     return _drive(session, editor_factory, oracle_factory(), budget, concurrency, rules, screen)
@@ -234,19 +239,27 @@ def _drive(
     screen_calls: bool,
 ) -> RunResult:
     journal = FileJournal(session.store, session.record, session.secrets, session.observer)
-    journal.event("start", task=session.record.settings.task, budget=asdict(budget))
+    settings = session.record.settings
+    journal.event("start", task=settings.task, budget=asdict(budget))
+    editor = editor_factory(journal)
     loop = PlanLoop(
         session.builder,
         session.workspace,
-        editor_factory(journal),
+        editor,
         journal,
-        task=session.record.settings.task,
+        task=settings.task,
         oracle=oracle,
         budget=budget,
         options=PlannerOptions(concurrency=concurrency, rules=rules, screen_calls=screen_calls),
     )
     try:
-        loop.run(session.record.plan, session.record.progress)
+        progress = loop.run(session.record.plan, session.record.progress)
+        if progress.status == "done" and settings.evolve_tests:
+            sandbox = choose_sandbox(oracle, session.workspace.user_root, settings.sandbox)
+            update_tests_after_run(
+                session.workspace, session.builder, editor, sandbox, journal,
+                session.record.plan, progress,
+            )  # fmt: skip
     except KeyboardInterrupt:
         session.workspace.reset_uncommitted()
         raise

@@ -205,3 +205,60 @@ def test_weakening_answers_are_reported_and_never_applied(changed: Path) -> None
     assert updates and all(u["status"] == "rejected" for u in updates)
     assert "checks less" in updates[0]["feedback"][0]
     assert (changed / "tests/test_pricing.py").read_bytes() == before
+
+
+FORGETS_TESTS = """
+import sys
+sys.path.insert(0, {examples!r})
+from swap_price_arguments import SwapPriceArguments
+from codeplan.evolve.update import INSTRUCTION
+
+
+class ForgetsTests(SwapPriceArguments):
+    # edits the production blocks, and a test only when it is asked to update it
+    def __call__(self, request):
+        if request.path.startswith("tests/") and request.instruction != INSTRUCTION:
+            return None
+        return super().__call__(request)
+"""
+
+
+def test_a_done_run_updates_the_tests_it_made_obsolete(tmp_path: Path) -> None:
+    import json
+
+    from cli_helpers import run
+    from codemods import TASK
+
+    from codeplan.deliver.workspace import Workspace
+    from codeplan.plan.model import ObligationStatus
+    from codeplan.plan.store import RunStore
+
+    repo = example_repo(tmp_path)
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    editor = tmp_path / "forgets_tests.py"
+    editor.write_text(FORGETS_TESTS.format(examples=str(examples)))
+    outcome = run(
+        "run", TASK, "--seed", "inventory/pricing.py::price_with_tax", "-C", repo,
+        "--editor", f"{editor}:ForgetsTests", "--no-validate", "--evolve-tests",
+        "--sandbox", "local", "-f", "json",
+    )  # fmt: skip
+    assert outcome.exit_code == 0, outcome.out + outcome.err
+    data = json.loads(outcome.out)
+    assert data["status"] == "done", data["reason"]
+    plan = RunStore(repo).load(data["run"]).plan
+    updated = {
+        e.qualname
+        for e in plan.edits.values()
+        if plan.obligations[e.obligation_id].causes[0].kind == "test-update"
+    }
+    assert TEST in updated and len(updated) == 3
+    assert all(e.commit for e in plan.edits.values())  # resume rewinds to the last one
+    settled = [o for o in plan.obligations.values() if o.causes[0].kind == "test-update"]
+    # the three broken tests are updated; a stale one the editor finds right stays as it is
+    assert sum(o.status is ObligationStatus.EDITED for o in settled) == 3
+    assert all(o.status is not ObligationStatus.REJECTED for o in settled)
+    assert 'price_with_tax("general", Decimal("10.00"))' in data["diff"]
+    events = [e["event"] for e in RunStore(repo).events(data["run"])]
+    assert events.count("test-update") == len(settled) and events[-1] == "finish"
+    # the branch holds the production change and the updated tests: its suite passes
+    assert pytest_runner(Workspace.open(repo, data["run"]).root)("tests")[0]

@@ -18,6 +18,7 @@ from codeplan.cli.run_options import (
     ApplyOpt,
     ConcurrencyOpt,
     EditorOpt,
+    EvolveTestsOpt,
     FormatOpt,
     LiveProgress,
     MaxCallsOpt,
@@ -72,6 +73,7 @@ def run(
     concurrency: ConcurrencyOpt = 1,
     no_validate: NoValidateOpt = False,
     sandbox: SandboxOpt = None,
+    evolve_tests: EvolveTestsOpt = False,
     apply: ApplyOpt = False,
     allow_dirty: AllowDirtyOpt = False,
     yes: YesOpt = False,
@@ -92,6 +94,7 @@ def run(
         concurrency,
         not no_validate,
         sandbox,
+        evolve_tests,
     )
     seeds = tuple(seed or ())
     if not seeds and not seed_uses:
@@ -146,6 +149,7 @@ def propagate(
     concurrency: ConcurrencyOpt = 1,
     no_validate: NoValidateOpt = False,
     sandbox: SandboxOpt = None,
+    evolve_tests: EvolveTestsOpt = False,
     apply: ApplyOpt = False,
     output_format: FormatOpt = OutputFormat.TABLE,
 ) -> None:
@@ -162,6 +166,7 @@ def propagate(
         concurrency,
         not no_validate,
         sandbox,
+        evolve_tests,
     )
     options = StartOptions(
         task=task,

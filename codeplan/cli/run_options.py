@@ -60,6 +60,14 @@ SandboxOpt = Annotated[
 NoValidateOpt = Annotated[
     bool, typer.Option("--no-validate", help="Skip the oracle (compile, type check, tests).")
 ]
+EvolveTestsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--evolve-tests",
+        help="Once done, update the tests the run made obsolete, each checked by running it "
+        "in the sandbox (--sandbox; default: the configured one).",
+    ),
+]
 ApplyOpt = Annotated[
     bool,
     typer.Option("--apply", help="Bring the result into your working tree when the run is done."),
@@ -81,6 +89,7 @@ class RunFlags:
     concurrency: int = 1
     validate: bool = True
     sandbox: str | None = None
+    evolve_tests: bool = False
 
     def budget(self) -> Budget:
         return Budget(
@@ -109,6 +118,7 @@ class RunFlags:
             concurrency=self.concurrency,
             validate=self.validate,
             sandbox=self.sandbox,
+            evolve_tests=self.evolve_tests,
             budget=budget,
         )
 
@@ -126,6 +136,7 @@ class RunFlags:
             concurrency=max(overrides.concurrency, settings.concurrency),
             validate=settings.validate and overrides.validate,
             sandbox=overrides.sandbox or settings.sandbox,
+            evolve_tests=overrides.evolve_tests or settings.evolve_tests,
         )
 
     def editor_factory(self, root: Path) -> EditorFactory:
@@ -166,6 +177,11 @@ class LiveProgress:
             self.doing = "validating: compile, type check, tests"
         elif kind == "start":
             self.doing = "planning"
+        elif kind == "updating-tests":
+            self.doing = "finding and updating the tests the run made obsolete"
+        elif kind == "sandbox-warning":
+            self.status.console.print(fields.get("note", ""), style="bold red", highlight=False)
+            return
         else:
             return
         c = self.counts

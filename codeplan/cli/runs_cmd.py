@@ -17,6 +17,7 @@ from codeplan.cli.run_options import (
     ApplyOpt,
     ConcurrencyOpt,
     EditorOpt,
+    EvolveTestsOpt,
     FormatOpt,
     LiveProgress,
     MaxCallsOpt,
@@ -52,6 +53,7 @@ def resume(
     concurrency: ConcurrencyOpt = 1,
     no_validate: NoValidateOpt = False,
     sandbox: SandboxOpt = None,
+    evolve_tests: EvolveTestsOpt = False,
     apply: ApplyOpt = False,
     output_format: FormatOpt = OutputFormat.TABLE,
 ) -> None:
@@ -72,6 +74,7 @@ def resume(
             concurrency,
             not no_validate,
             sandbox,
+            evolve_tests,
         )
         flags = RunFlags.resumed(record.settings, given)
         progress = LiveProgress(streams.err)
@@ -85,6 +88,7 @@ def resume(
                 concurrency=flags.concurrency,
                 secrets=environment_secrets(),
                 observer=progress,
+                evolve_tests=flags.evolve_tests,
             )
         finish(streams, root, result, apply, output_format)
 

@@ -150,11 +150,5 @@ def evolve(
             streams.out.file.write(json.dumps(result.to_json(), indent=2) + "\n")
         else:
             streams.out.print(result)
-        # a stale test the editor finds still right may stay; a broken one may not
-        failed = [
-            o
-            for o in result.outcomes
-            if o.status in ("rejected", "failed")
-            or (o.status == "unchanged" and o.test.status is TestStatus.BROKEN)
-        ]
+        failed = [o for o in result.outcomes if not o.settled]
         raise typer.Exit(1 if failed else 0)

@@ -8,7 +8,6 @@ run of that test as the oracle.  The user's tree changes only with `apply`."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,18 +18,14 @@ from rich.text import Text
 
 from codeplan.deliver.workspace import Workspace, slugify, working_tree_changes
 from codeplan.edit.model import Editor
-from codeplan.evolve.changes import production_changes
-from codeplan.evolve.experiences import ExperienceBank
-from codeplan.evolve.identify import identify_impacted_tests, run_impacted
-from codeplan.evolve.model import Experience, ImpactedTest, ProductionChange, TestStatus
-from codeplan.evolve.retrieve import ExperienceIndex
-from codeplan.evolve.update import TestUpdater, UpdateOutcome
+from codeplan.evolve.model import ImpactedTest
+from codeplan.evolve.phase import update_obsolete_tests
+from codeplan.evolve.update import UpdateOutcome
 from codeplan.graph import GraphOptions, build_graph
+from codeplan.impact.states import RepositoryStates
 from codeplan.plan.store import RunStore
 from codeplan.runner import free_branch
 from codeplan.sandbox.session import Sandbox
-
-OBSOLETE = (TestStatus.BROKEN, TestStatus.STALE)
 
 
 @dataclass(frozen=True)
@@ -103,58 +98,26 @@ def evolve_tests(
     apply: bool = False,
 ) -> EvolveResult:
     root = root.resolve()
-    identified = run_impacted(identify_impacted_tests(root, base, None), sandbox, root)
-    obsolete = [t for t in identified if t.status in OBSOLETE]
-    if not obsolete:
-        return EvolveResult(None, None, tuple(identified), (), "")
-    changes = production_changes(root, base)
+    base_commit = RepositoryStates(root).revision(base).commit
+    assert base_commit is not None  # a named revision always has its commit
     store = RunStore(root)
     run_id = store.new_id("evolve-tests")
     branch = free_branch(root, f"codeplan/evolve-tests-{slugify(time.strftime('%H%M%S'))}")
-    workspace = Workspace.create(
-        root, run_id, branch, base=base, carry_changes=working_tree_changes(root)
-    )
-    builder = build_graph(workspace.root, GraphOptions(cache_dir=root / ".codeplan"))
-    index = _index(root, history_commits)
-
-    def find_examples(wanted: Sequence[ProductionChange]) -> list[Experience]:
-        found: dict[str, Experience] = {}
-        for change in wanted:
-            for experience, _ in index.search(change, k=examples):
-                found.setdefault(f"{experience.commit}{experience.test_qualname}", experience)
-        return list(found.values())[:examples]
-
-    def run_test(node_id: str) -> tuple[bool, str]:
-        run = sandbox.run_tests(workspace.root, [node_id], rerun_failures=False)
-        passed = bool(run.tests) and all(t.outcome == "passed" for t in run.tests)
-        return passed, run.output_tail
-
-    updater = TestUpdater(
-        builder, workspace, editor, run_test, examples=find_examples, attempts=attempts
-    )
-    outcomes = []
-    for test in obsolete:
-        failure = next((e.detail for e in test.reasons if e.kind == "run"), "")
-        outcomes.append(updater.update(test, _relevant(changes, test), failure))
-    workspace.commit("codeplan: update the tests the production change made obsolete")
+    # from HEAD with the user's edits, so the worktree holds all of base..working tree
+    workspace = Workspace.create(root, run_id, branch, carry_changes=working_tree_changes(root))
+    try:
+        builder = build_graph(workspace.root, GraphOptions(cache_dir=root / ".codeplan"))
+        updates = update_obsolete_tests(
+            workspace, builder, editor, sandbox, base_commit.hexsha, repo_root=root,
+            attempts=attempts, examples=examples, history_commits=history_commits,
+        )  # fmt: skip
+    except BaseException:
+        workspace.remove(delete_branch=True)  # nothing half-made left behind
+        raise
+    if not updates.outcomes:
+        workspace.remove(delete_branch=True)  # no obsolete test: no branch to look at
+        return EvolveResult(None, None, updates.identified, (), "")
     applied = tuple(workspace.apply_to_user_tree()) if apply else ()
     return EvolveResult(
-        run_id, branch, tuple(identified), tuple(outcomes), workspace.diff(), applied
+        run_id, branch, updates.identified, updates.outcomes, workspace.diff(), applied
     )
-
-
-def _relevant(changes: Sequence[ProductionChange], test: ImpactedTest) -> list[ProductionChange]:
-    """The production changes this test's evidence names, or all when none is named."""
-    named = [
-        c for c in changes if any(c.qualname.rsplit(".", 1)[-1] in e.detail for e in test.reasons)
-    ]
-    return named or list(changes)
-
-
-def _index(root: Path, history_commits: int) -> ExperienceIndex:
-    bank = ExperienceBank(root)
-    try:
-        bank.build(max_commits=history_commits)  # incremental: new commits only
-        return ExperienceIndex.build(bank.experiences())
-    finally:
-        bank.close()

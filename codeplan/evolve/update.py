@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from codeplan.edit.apply import Applied, Rejected, apply_answer, block_text
 from codeplan.edit.model import EarlierEdit, EditContext, Editor, EditRequest, RelatedCode
 from codeplan.evolve.guard import weakened
-from codeplan.evolve.model import Experience, ImpactedTest, ProductionChange
+from codeplan.evolve.model import Experience, ImpactedTest, ProductionChange, TestStatus
 from codeplan.graph.builder import GraphBuilder
 from codeplan.plan.planner import Tree
 
@@ -37,6 +37,14 @@ class UpdateOutcome:
     before: str
     after: str
     feedback: tuple[str, ...]  # why earlier answers were not kept
+
+    @property
+    def settled(self) -> bool:
+        """Whether the test is in step now: a stale test the editor finds still right may
+        stay as it is, a broken one may not."""
+        if self.status in ("rejected", "failed"):
+            return False
+        return not (self.status == "unchanged" and self.test.status is TestStatus.BROKEN)
 
     @property
     def diff(self) -> str:

@@ -37,6 +37,7 @@ class RunSettings:
     concurrency: int = 1
     validate: bool = True
     sandbox: str | None = None  # validate in a sandbox: "docker" | "local"; None: on the host
+    evolve_tests: bool = False  # once done, update the tests the run made obsolete
     budget: dict[str, Any] = field(default_factory=dict)
 
 
