@@ -8,9 +8,11 @@ import typer
 
 from codeplan import __version__
 from codeplan.cli import (
+    commit_cmd,
     experiences_cmd,
     graph_cmd,
     impact_cmd,
+    pr_cmd,
     run_cmd,
     runs_cmd,
     sandbox_cmd,
@@ -34,6 +36,8 @@ app.command("resume")(runs_cmd.resume)
 app.command("runs")(runs_cmd.runs)
 app.command("show")(runs_cmd.show)
 app.command("apply")(runs_cmd.apply)
+app.command("commit-message")(commit_cmd.commit_message)
+app.command("pr")(pr_cmd.pr)
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(experiences_cmd.app, name="experiences")
 app.add_typer(tests_cmd.app, name="tests")

@@ -39,7 +39,10 @@ EditorOpt = Annotated[
     typer.Option("--editor", help="MODULE:ATTR of another editor (default: the LLM editor)."),
 ]
 ModelOpt = Annotated[
-    str | None, typer.Option("--model", help="The model (default: CODEPLAN_MODEL or [llm] model).")
+    str | None,
+    typer.Option(
+        "--model", help="The model (default: $CODEPLAN_MODEL, else the llm.model setting)."
+    ),
 ]
 MaxCostOpt = Annotated[float | None, typer.Option("--max-cost", help="Stop at this cost (USD).")]
 MaxCallsOpt = Annotated[int | None, typer.Option("--max-calls", help="Stop after N editor calls.")]
