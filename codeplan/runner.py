@@ -7,7 +7,6 @@ This module wires the stages together; it holds no analysis of its own.
 from __future__ import annotations
 
 import io
-import os
 import tarfile
 import tempfile
 import time
@@ -36,6 +35,7 @@ from codeplan.plan.propagation import FileChange
 from codeplan.plan.render import plan_to_json, plan_tree, usage_line
 from codeplan.plan.seeds import find_block, seed_blocks, seed_user_changes, users_of
 from codeplan.plan.store import FileJournal, Observer, RunRecord, RunSettings, RunStore
+from codeplan.secrets import environment_secrets
 from codeplan.validate.model import Oracle
 
 EditorFactory = Callable[[FileJournal], Editor]
@@ -339,10 +339,11 @@ def _rewind(workspace: Workspace, record: RunRecord) -> None:
     git.Repo(workspace.toplevel).git.reset("--hard", last)
 
 
-def environment_secrets(env: Mapping[str, str] = os.environ) -> tuple[str, ...]:
-    """Values that must never be written anywhere."""
-    names = ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "GITHUB_TOKEN", "GH_TOKEN")
-    return tuple(env[n] for n in names if env.get(n))
-
-
-__all__ = ["ConfigError", "RunResult", "StartOptions", "resume_run", "start_run"]
+__all__ = [
+    "ConfigError",
+    "RunResult",
+    "StartOptions",
+    "environment_secrets",
+    "resume_run",
+    "start_run",
+]

@@ -223,3 +223,13 @@ def test_picked_seeds_need_confirmation_when_not_interactive(
     outcome = run("run", TASK, "-C", repo, "--no-validate")
     assert outcome.exit_code != 0
     assert "--yes" in outcome.err
+
+
+def test_the_branch_prefix_is_configurable(repo: Path) -> None:
+    editor = Path(__file__).resolve().parent.parent / "examples" / "swap_price_arguments.py"
+    outcome = run(
+        "run", TASK, "--seed", SEED, "-C", repo, "--no-validate", "--branch-prefix", "bots/cp-",
+        "--editor", f"{editor}:SwapPriceArguments", "-f", "json",
+    )  # fmt: skip
+    assert outcome.exit_code == 0, outcome.err
+    assert json.loads(outcome.out)["branch"].startswith("bots/cp-swap-the-parameters")

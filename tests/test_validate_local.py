@@ -310,3 +310,22 @@ def test_the_example_inventory_passes_until_its_pricing_is_broken(tmp_path: Path
         assert diagnostic.check == "tests"
         assert diagnostic.locations
         assert all(loc.path.startswith(("inventory/", "tests/")) for loc in diagnostic.locations)
+
+
+def test_the_code_under_test_never_sees_the_users_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-SECRET-never-shown")
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_never_shown")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_env.py").write_text(
+        "import os\n\n\ndef test_no_credentials():\n"
+        "    assert 'OPENAI_API_KEY' not in os.environ\n"
+        "    assert 'GITHUB_TOKEN' not in os.environ\n"
+    )
+    from codeplan.validate.local import LocalOracle, LocalOracleSettings
+
+    report = LocalOracle(
+        LocalOracleSettings(test=f"{sys.executable} -m pytest -q", timeout_seconds=60)
+    ).validate(tmp_path, [])
+    assert report.ok, report.diagnostics

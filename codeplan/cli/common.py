@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -47,3 +49,14 @@ def reported_errors(err: Console) -> Iterator[None]:
     except CodePlanError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from exc
+
+
+# the arguments of the commands that compare two states of a repository
+RepoPathArg = Annotated[
+    Path, typer.Argument(metavar="PATH", help="A git repository or a folder inside one.")
+]
+BaseOpt = Annotated[str, typer.Option("--base", help="The state before the change.")]
+HeadOpt = Annotated[
+    str | None,
+    typer.Option("--head", help="The state after the change (default: the working tree)."),
+]

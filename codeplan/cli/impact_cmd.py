@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from codeplan.cli.common import consoles, reported_errors
+from codeplan.cli.common import BaseOpt, HeadOpt, RepoPathArg, consoles, reported_errors
 from codeplan.graph import GraphOptions
 from codeplan.impact.render import impact_to_json, impact_tree
 from codeplan.impact.states import impact_between
@@ -22,14 +22,9 @@ class ImpactFormat(str, Enum):
 
 def impact(
     ctx: typer.Context,
-    path: Annotated[
-        Path, typer.Argument(metavar="PATH", help="A git repository or a folder inside one.")
-    ] = Path("."),
-    base: Annotated[str, typer.Option("--base", help="The state before the change.")] = "HEAD",
-    head: Annotated[
-        str | None,
-        typer.Option("--head", help="The state after the change (default: the working tree)."),
-    ] = None,
+    path: RepoPathArg = Path("."),
+    base: BaseOpt = "HEAD",
+    head: HeadOpt = None,
     output_format: Annotated[
         ImpactFormat, typer.Option("--format", "-f", help="table: a tree; json: for tools.")
     ] = ImpactFormat.TABLE,

@@ -16,6 +16,7 @@ from codeplan.api import Repository, make_llm_editor
 from codeplan.cli.common import Consoles, consoles, reported_errors
 from codeplan.cli.run_options import (
     ApplyOpt,
+    BranchPrefixOpt,
     ConcurrencyOpt,
     EditorOpt,
     EvolveTestsOpt,
@@ -75,6 +76,7 @@ def run(
     sandbox: SandboxOpt = None,
     evolve_tests: EvolveTestsOpt = False,
     apply: ApplyOpt = False,
+    branch_prefix: BranchPrefixOpt = "codeplan/",
     allow_dirty: AllowDirtyOpt = False,
     yes: YesOpt = False,
     output_format: FormatOpt = OutputFormat.TABLE,
@@ -101,6 +103,7 @@ def run(
         seeds = _picked_seeds(ctx, path, task, flags, yes)
     options = StartOptions(
         task=task,
+        branch_prefix=branch_prefix,
         seeds=seeds,
         seed_uses=tuple(seed_uses or ()),
         allow_dirty=allow_dirty,
@@ -151,6 +154,7 @@ def propagate(
     sandbox: SandboxOpt = None,
     evolve_tests: EvolveTestsOpt = False,
     apply: ApplyOpt = False,
+    branch_prefix: BranchPrefixOpt = "codeplan/",
     output_format: FormatOpt = OutputFormat.TABLE,
 ) -> None:
     """Your uncommitted edits are the seeds: change what they impact to match.
@@ -170,6 +174,7 @@ def propagate(
     )
     options = StartOptions(
         task=task,
+        branch_prefix=branch_prefix,
         mode="propagate",
         settings=flags.settings(task, "propagate"),
         budget=flags.budget(),

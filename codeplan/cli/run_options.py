@@ -75,6 +75,9 @@ ApplyOpt = Annotated[
     bool,
     typer.Option("--apply", help="Bring the result into your working tree when the run is done."),
 ]
+BranchPrefixOpt = Annotated[
+    str, typer.Option("--branch-prefix", help="The run's branch is PREFIX<task-slug>.")
+]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 FormatOpt = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="table: for people; json: for tools.")

@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from codeplan.cli.common import Consoles, consoles, reported_errors
+from codeplan.cli.common import BaseOpt, Consoles, HeadOpt, RepoPathArg, consoles, reported_errors
 from codeplan.cli.run_options import (
     ApplyOpt,
     EditorOpt,
@@ -41,14 +41,9 @@ _STYLES = {
 @app.command()
 def impacted(
     ctx: typer.Context,
-    path: Annotated[
-        Path, typer.Argument(metavar="PATH", help="A git repository or a folder inside one.")
-    ] = Path("."),
-    base: Annotated[str, typer.Option("--base", help="The state before the change.")] = "HEAD",
-    head: Annotated[
-        str | None,
-        typer.Option("--head", help="The state after the change (default: the working tree)."),
-    ] = None,
+    path: RepoPathArg = Path("."),
+    base: BaseOpt = "HEAD",
+    head: HeadOpt = None,
     run: Annotated[
         bool, typer.Option("--run", help="Run the tests found in the sandbox, for verdicts.")
     ] = False,
@@ -123,10 +118,8 @@ def _export(path: Path, head: str, scratch: Path) -> Path:
 @app.command()
 def evolve(
     ctx: typer.Context,
-    path: Annotated[
-        Path, typer.Argument(metavar="PATH", help="A git repository or a folder inside one.")
-    ] = Path("."),
-    base: Annotated[str, typer.Option("--base", help="The state before the change.")] = "HEAD",
+    path: RepoPathArg = Path("."),
+    base: BaseOpt = "HEAD",
     apply: ApplyOpt = False,
     backend: BackendOpt = None,
     editor: EditorOpt = None,

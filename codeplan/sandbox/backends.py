@@ -18,6 +18,7 @@ from typing import Any
 from codeplan.errors import SandboxError
 from codeplan.sandbox.model import SandboxSpec, TestRun
 from codeplan.sandbox.results import JUNIT_PATH, parse_outcomes
+from codeplan.secrets import without_secrets
 
 SETUP_DONE = "__codeplan_setup_done__"
 _SKIPPED_IN_COPIES = (".git", ".codeplan", "__pycache__", ".venv", "node_modules", ".tox")
@@ -161,7 +162,11 @@ class LocalBackend:
 
 
 def _venv_env(venv: Path, work: Path, extra: Mapping[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env = {
+        k: v
+        for k, v in without_secrets(os.environ).items()
+        if k not in ("PYTHONPATH", "VIRTUAL_ENV")
+    }
     env.update(extra)
     env["VIRTUAL_ENV"] = str(venv)
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codeplan.errors import ValidationError
+from codeplan.secrets import without_secrets
 from codeplan.validate import parsers
 from codeplan.validate.model import CheckResult, Diagnostic, Location, ValidationReport
 from codeplan.validate.process import Completed, run_command
@@ -173,7 +174,7 @@ class LocalOracle:
         return tuple(argv)
 
     def _environment(self) -> dict[str, str]:
-        env = dict(os.environ)
+        env = without_secrets(os.environ)
         bin_dir = os.path.dirname(self.settings.python)
         if bin_dir:
             # like an activated virtualenv: `pytest`, `mypy` resolve next to the interpreter
