@@ -21,9 +21,11 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from codeplan.config import read_config
+from codeplan.deliver.messages import generate_message
 from codeplan.deliver.workspace import Workspace, slugify, working_tree_changes
+from codeplan.edit.llm import LLMEditor
 from codeplan.edit.model import Editor, Usage
-from codeplan.errors import ConfigError, PlanError, WorkspaceError
+from codeplan.errors import ConfigError, EditError, PlanError, WorkspaceError
 from codeplan.evolve.phase import choose_sandbox, update_tests_after_run
 from codeplan.graph import GraphOptions, build_graph
 from codeplan.graph.builder import GraphBuilder
@@ -263,7 +265,35 @@ def _drive(
     except KeyboardInterrupt:
         session.workspace.reset_uncommitted()
         raise
+    if journal.record.progress.status == "done" and settings.commit == "run":
+        _squash(session.workspace, editor, journal)
     return result_of(journal.record, session.workspace)
+
+
+def _squash(workspace: Workspace, editor: Editor, journal: FileJournal) -> None:
+    """One commit for the whole run, its message written like the repository's own
+    (by the model when the editor is the LLM one, else from the plan)."""
+    settings, plan = journal.record.settings, journal.record.plan
+    complete = None
+    if isinstance(editor, LLMEditor):
+        llm = editor
+
+        def complete(messages: list[dict[str, str]]) -> str:
+            try:
+                return llm.complete(messages, purpose="commit-message")
+            except EditError:
+                return ""  # an empty answer falls back to the plan's message
+
+    message = generate_message(
+        complete,
+        workspace.user_root,
+        workspace.diff(since_base=False),
+        prefix=settings.message_prefix,
+        task=settings.task,
+        plan=plan,
+    )
+    sha = workspace.squash(message)
+    journal.event("squash", commit=sha, message=message)
 
 
 def result_of(record: RunRecord, workspace: Workspace, applied: Sequence[str] = ()) -> RunResult:

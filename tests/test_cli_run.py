@@ -4,6 +4,7 @@ script, exactly as it would talk to OpenAI, Azure, vLLM or Ollama."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -233,3 +234,40 @@ def test_the_branch_prefix_is_configurable(repo: Path) -> None:
     )  # fmt: skip
     assert outcome.exit_code == 0, outcome.err
     assert json.loads(outcome.out)["branch"].startswith("bots/cp-swap-the-parameters")
+
+
+def test_one_commit_per_run_with_a_message_in_the_repositorys_style(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    from gitrepo import git
+
+    (repo / "NOTES.md").write_text("notes\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "pricing: keep notes")
+
+    def answer(body: dict) -> str:  # type: ignore[type-arg]
+        if "commit message" in body["messages"][-1]["content"].lower():
+            return "swap the parameters of price_with_tax"
+        return chat_answer(body)
+
+    endpoint = ScriptedOpenAI(responder=answer)
+    stack = contextlib.ExitStack()
+    stack.enter_context(endpoint)
+    monkeypatch.setenv("OPENAI_BASE_URL", endpoint.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    outcome = run(
+        "run", TASK, "--seed", SEED, "-C", repo, "--no-validate", "--commit", "run",
+        "--message-prefix", "pricing:", "-f", "json",
+    )  # fmt: skip
+    assert outcome.exit_code == 0, outcome.err
+    branch = json.loads(outcome.out)["branch"]
+    log = subprocess.run(
+        ["git", "log", "--format=%s", f"main..{branch}"],
+        cwd=repo, capture_output=True, text=True, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    message_prompt = endpoint.requests[-1].messages[-1]["content"]
+    stack.close()
+    assert log == ["pricing: swap the parameters of price_with_tax"]
+    assert "pricing: keep notes" in message_prompt  # the history as style examples

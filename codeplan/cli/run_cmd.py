@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from codeplan.cli.common import Consoles, consoles, reported_errors
 from codeplan.cli.run_options import (
     ApplyOpt,
     BranchPrefixOpt,
+    CommitOpt,
     ConcurrencyOpt,
     EditorOpt,
     EvolveTestsOpt,
@@ -26,6 +28,7 @@ from codeplan.cli.run_options import (
     MaxCostOpt,
     MaxSecondsOpt,
     MaxTokensOpt,
+    MessagePrefixOpt,
     ModelOpt,
     NoValidateOpt,
     OutputFormat,
@@ -77,6 +80,8 @@ def run(
     evolve_tests: EvolveTestsOpt = False,
     apply: ApplyOpt = False,
     branch_prefix: BranchPrefixOpt = "codeplan/",
+    commit: CommitOpt = "step",
+    message_prefix: MessagePrefixOpt = None,
     allow_dirty: AllowDirtyOpt = False,
     yes: YesOpt = False,
     output_format: FormatOpt = OutputFormat.TABLE,
@@ -107,7 +112,9 @@ def run(
         seeds=seeds,
         seed_uses=tuple(seed_uses or ()),
         allow_dirty=allow_dirty,
-        settings=flags.settings(task, "run"),
+        settings=replace(
+            flags.settings(task, "run"), commit=_commit_mode(commit), message_prefix=message_prefix
+        ),
         budget=flags.budget(),
         concurrency=concurrency,
     )
@@ -155,6 +162,8 @@ def propagate(
     evolve_tests: EvolveTestsOpt = False,
     apply: ApplyOpt = False,
     branch_prefix: BranchPrefixOpt = "codeplan/",
+    commit: CommitOpt = "step",
+    message_prefix: MessagePrefixOpt = None,
     output_format: FormatOpt = OutputFormat.TABLE,
 ) -> None:
     """Your uncommitted edits are the seeds: change what they impact to match.
@@ -176,7 +185,11 @@ def propagate(
         task=task,
         branch_prefix=branch_prefix,
         mode="propagate",
-        settings=flags.settings(task, "propagate"),
+        settings=replace(
+            flags.settings(task, "propagate"),
+            commit=_commit_mode(commit),
+            message_prefix=message_prefix,
+        ),
         budget=flags.budget(),
         concurrency=concurrency,
     )
@@ -285,11 +298,15 @@ def finish(
 
 
 def result_of_applied(result: RunResult, applied: list[str]) -> RunResult:
-    from dataclasses import replace
-
     return replace(result, applied=tuple(applied))
 
 
 EXIT_CODES = {"done": 0, "unresolved": 1, "stopped": 3, "interrupted": 3}
 
 __all__ = ["finish", "plan", "propagate", "result_of", "run"]
+
+
+def _commit_mode(value: str) -> str:
+    if value not in ("step", "run"):
+        raise typer.BadParameter("--commit is step or run")
+    return value

@@ -78,6 +78,17 @@ ApplyOpt = Annotated[
 BranchPrefixOpt = Annotated[
     str, typer.Option("--branch-prefix", help="The run's branch is PREFIX<task-slug>.")
 ]
+CommitOpt = Annotated[
+    str,
+    typer.Option(
+        "--commit",
+        help="step: a commit per edit (the default); run: one commit for the whole run, "
+        "its message written in the repository's style.",
+    ),
+]
+MessagePrefixOpt = Annotated[
+    str | None, typer.Option("--message-prefix", help="With --commit run: how the message starts.")
+]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 FormatOpt = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="table: for people; json: for tools.")

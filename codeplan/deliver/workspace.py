@@ -162,6 +162,13 @@ class Workspace:
             )
             return self._repo.head.commit.hexsha
 
+    def squash(self, message: str) -> str | None:
+        """Fold the run's step commits (after the user's seed changes) into one commit
+        with `message`; its sha, None if the run changed nothing."""
+        with git_errors("squash the run's commits"):
+            self._repo.git.reset("--soft", self.start_sha)
+        return self.commit(message)
+
     def reset_uncommitted(self) -> None:
         """Go back to the last commit, e.g. after a crash or an interrupt mid-step."""
         with git_errors("reset the worktree"):
