@@ -17,9 +17,10 @@ import re
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from local_server import LocalServer
 
 
 @dataclass(frozen=True)
@@ -46,40 +47,21 @@ class Pull:
     comments: list[str] = field(default_factory=list)
 
 
-class FakeGitHub:
+class FakeGitHub(LocalServer):
     def __init__(self, token: str, prefix: str = "", owner: str = "octo", repo: str = "shop"):
         self.token, self.prefix, self.slug = token, prefix.rstrip("/"), f"{owner}/{repo}"
         self.requests: list[Recorded] = []
         self.pulls: dict[int, Pull] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        super().__init__(_handler(self))
 
     @property
     def api_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}{self.prefix}"
+        return f"{self.origin}{self.prefix}"
 
     def calls(self) -> list[tuple[str, str]]:
         """(method, path relative to the API root) of every request, in order."""
         return [(r.method, r.path.removeprefix(self.prefix)) for r in self.requests]
-
-    def __enter__(self) -> FakeGitHub:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
     def html_url(self, number: int) -> str:
         return f"https://github.example/{self.slug}/pull/{number}"

@@ -19,9 +19,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from local_server import LocalServer
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class RecordedRequest:
         return list((self.body or {}).get("messages", []))
 
 
-class ScriptedOpenAI:
+class ScriptedOpenAI(LocalServer):
     """A context manager serving the script on 127.0.0.1 (a free port) in a daemon thread."""
 
     def __init__(self, script: Iterable[Item] = (), responder: Responder | None = None) -> None:
@@ -83,37 +84,19 @@ class ScriptedOpenAI:
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self.requests: list[RecordedRequest] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
-        self._server.daemon_threads = True
-        # a short poll interval makes shutdown quick
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        super().__init__(_handler_class(self))
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
+        return f"{self.origin}/v1"
 
     def add(self, *items: Item) -> None:
         """Append items to the script (also while serving)."""
         with self._lock:
             self._script.extend(items)
 
-    def __enter__(self) -> ScriptedOpenAI:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def closing(self) -> None:
         self._closing.set()  # cuts short any Hang still sleeping
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
     def _next(self, body: dict[str, Any] | None) -> Item:
         with self._lock:
