@@ -182,3 +182,28 @@ def test_cli_json(repo: Path) -> None:
 def test_cli_without_changes_is_an_error(repo: Path) -> None:
     outcome = run("tests", "impacted", repo)
     assert outcome.exit_code == 1 and "no changes" in outcome.err
+
+
+def test_the_coevolution_benchmark_runs_and_updates_with_the_commits_tests(repo: Path) -> None:
+    """benchmarks/coevolution.py --run --update-sample on one co-change commit: the argument
+    swap with its three direct tests updated; they break on the production change alone,
+    identify finds them, and the commit's version of each passes the update loop."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from codemods import swapped
+
+    from benchmarks.coevolution import Settings, run_cases, summarise_run
+
+    for path in ("inventory/pricing.py", "inventory/reports.py", "tests/test_pricing.py"):
+        file = repo / path
+        file.write_text(swapped(file.read_text()) or file.read_text())
+    git(repo, "commit", "-qam", "swap price_with_tax's arguments")
+    cases, stopped = run_cases(repo, Settings(max_commits=5, run=True, update_sample=1))
+    assert not stopped and len(cases) == 1
+    case = cases[0]
+    assert {t.rsplit("::", 1)[-1] for t in case.breaks} == DIRECT
+    assert set(case.breaks) <= set(case.found) and not case.failing_before
+    assert {case.verdicts[t] for t in case.breaks} == {"broken"}
+    assert {case.updates[t] for t in case.breaks} == {"updated"}
+    assert summarise_run(cases)["run:broken"]["recall_breaks"] == 1.0
