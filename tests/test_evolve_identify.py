@@ -207,3 +207,23 @@ def test_the_coevolution_benchmark_runs_and_updates_with_the_commits_tests(repo:
     assert {case.verdicts[t] for t in case.breaks} == {"broken"}
     assert {case.updates[t] for t in case.breaks} == {"updated"}
     assert summarise_run(cases)["run:broken"]["recall_breaks"] == 1.0
+
+
+def test_a_test_module_that_no_longer_imports_is_broken_and_the_rest_still_run(
+    repo: Path,
+) -> None:
+    # round_money goes away: test_pricing.py imports it by name, so the whole module fails
+    # to collect; the other impacted tests must still get their own verdicts
+    pricing = repo / "inventory" / "pricing.py"
+    text = pricing.read_text()
+    text = text.replace("def round_money(", "def round_to_cents(").replace(
+        "round_money(", "round_to_cents("
+    )
+    pricing.write_text(text)
+    sandbox = open_sandbox(repo, read_config(repo), os.environ, backend="local")
+    verdicts = run_impacted(identify_impacted_tests(repo, history=False), sandbox, repo)
+    in_pricing = [t for t in verdicts if t.path == "tests/test_pricing.py"]
+    others = [t for t in verdicts if t.path != "tests/test_pricing.py"]
+    assert in_pricing and all(t.status is TestStatus.BROKEN for t in in_pricing)
+    assert "fails to import" in in_pricing[0].reasons[-1].detail
+    assert others and all(t.status is not TestStatus.UNKNOWN for t in others)

@@ -308,3 +308,16 @@ def test_every_rule_with_relations_has_a_scenario() -> None:
     covered = covered_above | {label for label, _, expected in RULE_SCENARIOS if expected}
     with_relations = {label.value for label, follows in DEFAULT_RULES.items() if follows}
     assert with_relations - covered == set()
+
+
+def test_functions_nested_in_a_test_are_not_tests(tmp_path: Path) -> None:
+    from codeplan.graph import GraphOptions, build_graph
+    from codeplan.impact.analysis import is_test
+
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_cli.py").write_text(
+        "def test_command():\n    def test_helper():\n        pass\n    test_helper()\n"
+    )
+    graph = build_graph(tmp_path, GraphOptions(use_cache=False)).graph
+    assert is_test(graph.block("tests/test_cli.py::test_command"), graph)
+    assert not is_test(graph.block("tests/test_cli.py::test_command.test_helper"), graph)

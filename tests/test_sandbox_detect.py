@@ -561,3 +561,16 @@ def test_bad_settings_name_the_key(section: dict[str, Any], key: str) -> None:
 def test_sandbox_must_be_a_table() -> None:
     with pytest.raises(ConfigError, match=r"\[sandbox\]"):
         sandbox_settings({"sandbox": "docker"}, {})
+
+
+def test_tox_substitutions_that_leave_an_empty_option_value_are_dropped(tmp_path: Path) -> None:
+    spec = detect(
+        tmp_path,
+        {
+            "tox.ini": """
+                [testenv]
+                commands = pytest --basetemp={envtmpdir} -q {posargs}
+            """,
+        },
+    )
+    assert spec.test == "python -m pytest -q"

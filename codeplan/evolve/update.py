@@ -16,6 +16,7 @@ from codeplan.edit.model import EarlierEdit, EditContext, Editor, EditRequest, R
 from codeplan.evolve.guard import weakened
 from codeplan.evolve.model import Experience, ImpactedTest, ProductionChange, TestStatus
 from codeplan.graph.builder import GraphBuilder
+from codeplan.graph.model import Block
 from codeplan.plan.planner import Tree
 
 INSTRUCTION = (
@@ -103,7 +104,7 @@ class TestUpdater:
             if not isinstance(outcome, Applied):
                 return UpdateOutcome(test, "unchanged", attempt, before, before, tuple(feedback))
             self._write(test.path, outcome.new_file)
-            after = block_text(outcome.new_file, self.builder.graph.get(block_id) or block)
+            after = block_text(outcome.new_file, self._edited(block_id, outcome) or block)
             reason = weakened(before, after, behaviour_removed=behaviour_removed)
             if reason is not None:
                 feedback.append(reason)
@@ -117,6 +118,18 @@ class TestUpdater:
             self._write(test.path, original)
         status = "rejected" if feedback and not any("fails" in f for f in feedback) else "failed"
         return UpdateOutcome(test, status, self.attempts, before, before, tuple(feedback))
+
+    def _edited(self, block_id: str, outcome: Applied) -> Block | None:
+        """The test block after the edit, also when the answer renamed it."""
+        current = self.builder.graph.get(block_id)
+        if current is not None:
+            return current
+        path = block_id.split("::", 1)[0]
+        for _, new_qualname in outcome.renames:
+            renamed = self.builder.graph.get(f"{path}::{new_qualname}")
+            if renamed is not None:
+                return renamed
+        return None
 
     def _write(self, path: str, data: bytes) -> None:
         self.tree.write(path, data)

@@ -24,7 +24,7 @@ from codeplan.graph.python import parse_python
 from codeplan.graph.python.exprs import text
 from codeplan.impact.analysis import ClassifiedChange
 from codeplan.impact.classify import ChangeLabel
-from codeplan.sandbox.model import TestOutcome
+from codeplan.sandbox.model import TestOutcome, TestRun
 from codeplan.sandbox.session import Sandbox
 
 OBSERVED = {
@@ -111,14 +111,37 @@ def run_impacted(tests: Sequence[ImpactedTest], sandbox: Sandbox, tree: Path) ->
     selected = sorted({t.node_id for t in tests})
     if len(selected) > MAX_NODE_IDS:
         selected = sorted({t.path for t in tests})
-    run = sandbox.run_tests(tree, selected)
-    if run.infrastructure_error:
-        raise SandboxError(run.infrastructure_error)
+    run = _run(sandbox, tree, selected)
+    # a module that fails to import stops pytest before anything runs: its tests are
+    # broken, and the others are run again without it
+    uncollected = {o.id.split("::")[0] for o in run.tests if o.message == COLLECTION_FAILURE}
+    if uncollected:
+        rest = [n for n in selected if n.split("::")[0] not in uncollected]
+        run = _run(sandbox, tree, rest) if rest else run
     outcomes: dict[str, list[TestOutcome]] = {}
     for outcome in run.tests:  # a parametrized test's cases share its node id
         outcomes.setdefault(outcome.id.split("[", 1)[0], []).append(outcome)
     missing = "the run timed out" if run.timed_out else "not collected"
-    return [_verdict(t, outcomes.get(t.node_id, []), missing) for t in tests]
+    verdicts = []
+    for test in tests:
+        if test.path in uncollected:
+            evidence = Evidence("run", "error: its test module fails to import on the changed code")
+            verdicts.append(
+                replace(test, status=TestStatus.BROKEN, reasons=(*test.reasons, evidence))
+            )
+        else:
+            verdicts.append(_verdict(test, outcomes.get(test.node_id, []), missing))
+    return verdicts
+
+
+COLLECTION_FAILURE = "collection failure"  # pytest's JUnit message for a module import error
+
+
+def _run(sandbox: Sandbox, tree: Path, selected: Sequence[str]) -> TestRun:
+    run = sandbox.run_tests(tree, selected)
+    if run.infrastructure_error:
+        raise SandboxError(run.infrastructure_error)
+    return run
 
 
 def _verdict(test: ImpactedTest, outcomes: Sequence[TestOutcome], missing: str) -> ImpactedTest:

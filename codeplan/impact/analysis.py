@@ -262,6 +262,6 @@ def is_test(block: Block, graph: CodeGraph) -> bool:
     if not block.name.startswith("test"):
         return False
     if block.kind is BlockKind.FUNCTION:
-        return True
+        return "." not in block.qualname  # pytest does not collect nested functions
     owner = graph.get(block.parent) if block.parent else None
     return owner is not None and (owner.name.startswith("Test") or "TestCase" in owner.signature)

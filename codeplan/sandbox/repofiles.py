@@ -131,7 +131,9 @@ def _untox(text: str) -> str:
     text = re.sub(r"\{toxinidir\}/?", "./", text)
     text = re.sub(r"\{envbindir\}/", "", text)
     text = re.sub(r"\{env:[^:}]*:?([^}]*)\}", r"\1", text)
-    return " ".join(re.sub(r"\{[^}]*\}", "", text).split())
+    words = re.sub(r"\{[^}]*\}", "", text).split()
+    # `--basetemp={envtmpdir}` would become `--basetemp=`, which pytest refuses: drop it
+    return " ".join(w for w in words if not (w.startswith("-") and w.endswith("=")))
 
 
 def _python_m_pytest(command: str) -> str:
