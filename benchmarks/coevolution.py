@@ -75,6 +75,7 @@ from codeplan.evolve.update import TestUpdater
 from codeplan.graph import Block, BlockKind, GraphOptions, build_graph
 from codeplan.graph.codegraph import CodeGraph
 from codeplan.impact import diff_blocks
+from codeplan.plan.folder import FolderTree
 from codeplan.sandbox.session import Sandbox, open_sandbox
 from codeplan.validate.parsers import is_test_file, is_test_path
 
@@ -402,23 +403,6 @@ def _broken(case: Case, judged: Sequence[ImpactedTest]) -> list[ImpactedTest]:
     ]
 
 
-class _Folder:
-    """The clone's working tree as the updater's `Tree`."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def read(self, path: str) -> bytes | None:
-        file = self.root / path
-        return file.read_bytes() if file.is_file() else None
-
-    def write(self, path: str, data: bytes) -> None:
-        (self.root / path).write_bytes(data)
-
-    def commit(self, message: str) -> str | None:
-        return None
-
-
 class OracleEditor:
     """An editor answering each test with its block's text in the commit: None (no change)
     for a test the commit left as it was (or deleted)."""
@@ -447,7 +431,9 @@ def _update(
 
     builder = build_graph(work, options)
     changes = production_changes(work)
-    updater = TestUpdater(builder, _Folder(work), OracleEditor(found.answers), run_test, attempts=1)
+    updater = TestUpdater(
+        builder, FolderTree(work), OracleEditor(found.answers), run_test, attempts=1
+    )
     for test in _broken(case, judged):
         assert test.status in OBSOLETE
         outcome = updater.update(test, _relevant(changes, test), _failure(test))

@@ -16,23 +16,9 @@ from codeplan.evolve.guard import shape_of, weakened
 from codeplan.evolve.model import Evidence, ImpactedTest, ProductionChange, TestStatus
 from codeplan.evolve.update import TestUpdater
 from codeplan.graph import GraphOptions, build_graph
+from codeplan.plan.folder import FolderTree
 
 TEST = "test_price_with_tax_applies_the_category_rate"
-
-
-class FolderTree:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def read(self, path: str) -> bytes | None:
-        file = self.root / path
-        return file.read_bytes() if file.is_file() else None
-
-    def write(self, path: str, data: bytes) -> None:
-        (self.root / path).write_bytes(data)
-
-    def commit(self, message: str) -> str | None:
-        return None
 
 
 def pytest_runner(root: Path):  # type: ignore[no-untyped-def]
