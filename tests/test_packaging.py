@@ -23,6 +23,8 @@ def test_wheel_bundles_analyzers_and_prompts_and_finds_them(tmp_path: Path) -> N
     assert "codeplan/_data/analyzers/javascript/blocks.scm" in queries
     assert "codeplan/_data/analyzers/java/references.scm" in queries
     assert "codeplan/_data/prompts/README.md" in names
+    assert "codeplan/_data/prompts/edit_user.j2" in names
+    assert "codeplan/_data/sandboxes/bootstrap-base.sh" in names  # `codeplan sandbox bootstrap`
 
     target = tmp_path / "site"
     subprocess.run(

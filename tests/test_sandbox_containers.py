@@ -208,7 +208,7 @@ def test_a_missing_image_is_a_sandbox_error(docker_client: Any, run_id: str) -> 
     image = f"codeplan-test/absent:{run_id[:8]}"
     with pytest.raises(SandboxError, match="absent") as raised:
         run_in_container(docker_client, image, "true", labels={TEST_LABEL: run_id})
-    assert "bootstrap-base.sh" in str(raised.value)
+    assert "codeplan sandbox bootstrap" in str(raised.value)
 
 
 def test_reap_removes_a_leftover_container(

@@ -18,6 +18,7 @@ from codeplan.cli.common import Consoles, consoles, reported_errors
 from codeplan.cli.run_options import FormatOpt, OutputFormat
 from codeplan.config import read_config
 from codeplan.errors import SandboxError
+from codeplan.resources import data_dir
 from codeplan.sandbox.detect import detect_environment
 from codeplan.sandbox.model import LABEL
 from codeplan.sandbox.session import Sandbox, open_sandbox, summary
@@ -195,3 +196,19 @@ def prune(ctx: typer.Context) -> None:
         leftovers = reap(client)
         images = prune_images(client)
         streams.out.print(f"removed {leftovers} containers/volumes and {len(images)} images")
+
+
+@app.command()
+def bootstrap(
+    ctx: typer.Context,
+    tag: Annotated[str, typer.Argument(help="The image's tag.")] = "codeplan/base:bookworm",
+) -> None:
+    """Build the base image without a registry (Debian's debootstrap + docker import;
+    needs root, debootstrap and a Debian mirror).  Where images can be pulled,
+    python:3.x-slim serves instead."""
+    streams = consoles(ctx)
+    with reported_errors(streams.err):
+        script = data_dir("sandboxes") / "bootstrap-base.sh"
+        done = subprocess.run(["bash", str(script), tag], check=False)
+        if done.returncode != 0:
+            raise SandboxError(f"the bootstrap failed (exit {done.returncode}); see its output")

@@ -30,8 +30,8 @@ LOG_CONFIG = {"type": "json-file", "config": {"max-size": "2m", "max-file": "2"}
 KILL_GRACE_SECONDS = 30.0
 
 MISSING_IMAGE_HELP = (
-    "image {image!r} is not on this Docker engine. Build it first: `sh sandboxes/"
-    "bootstrap-base.sh` makes codeplan/base:bookworm without a registry; environment images "
+    "image {image!r} is not on this Docker engine. Build it first: `sudo codeplan "
+    "sandbox bootstrap` makes codeplan/base:bookworm without a registry; environment images "
     "(codeplan-env:*) are built by `codeplan sandbox build`"
 )
 

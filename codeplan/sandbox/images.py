@@ -44,7 +44,7 @@ BUILD_QUIET_SECONDS = 1800
 REAP_AGE_SECONDS = 3600.0  # older than any run's timeout, so never a live run's container
 
 BOOTSTRAP_HELP = (
-    "run `sudo sandboxes/bootstrap-base.sh` (builds codeplan/base:bookworm from a Debian "
+    "run `sudo codeplan sandbox bootstrap` (builds codeplan/base:bookworm from a Debian "
     "mirror, no registry needed) or set [sandbox] base_image to a local image"
 )
 _STEP = re.compile(r"^Step (\d+)/(\d+) : ")
