@@ -147,3 +147,17 @@ def test_a_ca_bundle_can_be_given_on_the_command_line(tmp_path: Path, pip_base: 
     built = run("sandbox", "build", str(repo), "--backend", "docker", "--ca-bundle", str(bundle))
     assert built.exit_code == 0, built.err
     assert "ready: codeplan-env:" in built.out
+
+
+def test_opening_a_sandbox_reaps_what_a_killed_run_left(
+    tmp_path: Path,
+    pip_base: str,
+    docker_client: Any,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import codeplan.sandbox.images as images
+
+    leftover = docker_client.containers.create(pip_base, "true", labels={LABEL: "1"})
+    monkeypatch.setattr(images, "REAP_AGE_SECONDS", 0.0)  # as if it were an hour old
+    open_sandbox(example_repo(tmp_path), {}, {}, backend="docker", prepare=False)
+    assert leftover.id not in {c.id for c in leftover_containers(docker_client)}

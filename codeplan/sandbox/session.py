@@ -83,6 +83,11 @@ def open_sandbox(
                 warn(notes[-1])
             chosen = "local"
         else:
+            from codeplan.sandbox.engine import reap
+            from codeplan.sandbox.images import REAP_AGE_SECONDS
+
+            # what a killed run left behind (old enough never to be a live run's)
+            reap(client, older_than_seconds=REAP_AGE_SECONDS)
             base = choose_base(client, environment.python, settings.base_image, warn=warn)
             spec = make_spec(root, config, env, base)
             runner = DockerBackend(client, progress)
