@@ -260,7 +260,7 @@ def _drive(
             sandbox = choose_sandbox(oracle, session.workspace.user_root, settings.sandbox)
             update_tests_after_run(
                 session.workspace, session.builder, editor, sandbox, journal,
-                session.record.plan, progress,
+                session.record.plan, progress, budget,
             )  # fmt: skip
     except KeyboardInterrupt:
         session.workspace.reset_uncommitted()

@@ -248,3 +248,32 @@ def test_a_done_run_updates_the_tests_it_made_obsolete(tmp_path: Path) -> None:
     assert events.count("test-update") == len(settled) and events[-1] == "finish"
     # the branch holds the production change and the updated tests: its suite passes
     assert pytest_runner(Workspace.open(repo, data["run"]).root)("tests")[0]
+
+
+def test_the_runs_budget_also_bounds_the_test_update_step(tmp_path: Path) -> None:
+    import json
+
+    from cli_helpers import run
+    from codemods import TASK
+
+    from codeplan.plan.store import RunStore
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    editor = tmp_path / "forgets_tests.py"
+    editor.write_text(FORGETS_TESTS.format(examples=str(examples)))
+    args = ("run", TASK, "--seed", "inventory/pricing.py::price_with_tax", "--editor",
+            f"{editor}:ForgetsTests", "--no-validate", "--evolve-tests", "--sandbox", "local",
+            "-f", "json")  # fmt: skip
+    free = example_repo(tmp_path / "free")
+    unbounded = json.loads(run(*args, "-C", free).out)
+    plan = RunStore(free).load(unbounded["run"]).plan
+    phase_calls = sum(
+        o.attempts for o in plan.obligations.values() if o.causes[0].kind == "test-update"
+    )
+    loop_calls = unbounded["usage"]["calls"] - phase_calls
+    bounded = example_repo(tmp_path / "bounded")
+    outcome = run(*args, "-C", bounded, "--max-calls", str(loop_calls))
+    data = json.loads(outcome.out)
+    assert outcome.exit_code == 3, data
+    assert data["status"] == "stopped" and "editor-call budget" in data["reason"]
+    assert data["usage"]["calls"] == loop_calls

@@ -27,6 +27,7 @@ from codeplan.evolve.retrieve import ExperienceIndex
 from codeplan.evolve.update import INSTRUCTION, TestUpdater, UpdateOutcome
 from codeplan.graph import GraphOptions
 from codeplan.graph.builder import GraphBuilder
+from codeplan.plan.budget import Budget, BudgetSpent
 from codeplan.plan.model import Cause, Edit, ObligationStatus, PlanGraph
 from codeplan.plan.planner import Journal, Progress
 from codeplan.sandbox.oracle import SandboxOracle
@@ -117,12 +118,13 @@ def update_tests_after_run(
     journal: Journal,
     plan: PlanGraph,
     progress: Progress,
+    budget: Budget | None = None,
 ) -> Progress:
     """A done run's post-phase: its production edits (base to tip) may have made tests
     obsolete; each is updated, recorded in the plan, and committed in the worktree.  A
     test left broken makes the run unresolved; a failing sandbox or editor stops it."""
     journal.event("updating-tests")
-    meter = _Meter(editor)
+    meter = _Meter(editor, budget or Budget(), progress)
     try:
         chosen = sandbox()
         for note in chosen.notes:
@@ -130,7 +132,7 @@ def update_tests_after_run(
         updates = update_obsolete_tests(
             workspace, builder, meter, chosen, workspace.base_sha, repo_root=workspace.user_root
         )
-    except (SandboxError, EditError) as error:
+    except (SandboxError, EditError, BudgetSpent) as error:
         workspace.reset_uncommitted()
         done = _settle(progress, meter, "stopped", f"updating the obsolete tests: {error}")
         return _finish(journal, plan, done)
@@ -181,11 +183,16 @@ def _record_updates(plan: PlanGraph, updates: TestUpdates, journal: Journal) -> 
 class _Meter:
     """The editor, with what the phase spends counted (the run's usage includes it)."""
 
-    def __init__(self, editor: Editor) -> None:
+    def __init__(self, editor: Editor, budget: Budget, before: Progress) -> None:
         self.editor, self.calls = editor, 0
+        self.budget, self.before = budget, before
         self.start = editor.usage if isinstance(editor, MeteredEditor) else None
 
     def __call__(self, request: EditRequest) -> str | None:
+        # the run's budgets hold here too: the phase spends from what the loop left
+        spent = self.budget.exceeded(self.before.usage + self.spent(), self.before.seconds)
+        if spent is not None:
+            raise BudgetSpent(spent)
         self.calls += 1
         return self.editor(request)
 
