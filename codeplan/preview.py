@@ -26,6 +26,7 @@ from codeplan.graph.model import Relation
 from codeplan.impact.rules import rules_with_overrides
 from codeplan.plan.context import ContextLimits, build_request
 from codeplan.plan.model import Cause, ObligationStatus, PlanGraph
+from codeplan.plan.planner import PlannerOptions
 from codeplan.plan.propagation import DERIVED_INSTRUCTION, FileChange
 from codeplan.plan.seeds import find_block, seed_blocks, seed_user_changes, users_of
 
@@ -128,8 +129,10 @@ def _estimate(
         block = builder.graph.get(obligation.block_id)
         if block is None or obligation.status is not ObligationStatus.PENDING:
             continue
+        # as the planner will ask: a class over the size limit as its outline
+        too_long = block.end_line - block.start_line + 1 > PlannerOptions().max_block_lines
         request, _ = build_request(
-            builder.graph, plan, obligation, block, read, task, ContextLimits()
+            builder.graph, plan, obligation, block, read, task, ContextLimits(), outline=too_long
         )
         prompt = sum(len(m["content"]) for m in prompts.messages(request))
         estimates[obligation.id] = (prompt + len(request.source)) // 4  # ~4 characters a token
