@@ -160,3 +160,15 @@ def test_signature_parsing() -> None:
         ("kw", "var-keyword", None, None),
     ]
     assert signature.returns == "list[int]"
+
+
+def test_annotated_splats_are_variadic_and_what_follows_is_keyword_only() -> None:
+    from codeplan.impact.classify import parse_signature
+
+    params = parse_signature("def f(a, *args: int, b=1, **kw: str) -> None").parameters
+    assert [(p.name, p.kind, p.annotation) for p in params] == [
+        ("a", "positional", None),
+        ("args", "var-positional", "int"),
+        ("b", "keyword-only", None),
+        ("kw", "var-keyword", "str"),
+    ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -76,8 +76,8 @@ def signature_change(old: Block, new: Block) -> SignatureChange | None:
     return SignatureChange(
         name=new.name,
         class_name=new.qualname.rsplit(".", 2)[-2] if constructor else None,
-        old_params=normalized(parse_signature(old.signature).parameters),
-        new_params=normalized(parse_signature(new.signature).parameters),
+        old_params=parse_signature(old.signature).parameters,
+        new_params=parse_signature(new.signature).parameters,
         old_kind=old_kind,
         new_kind=new_kind,
     )
@@ -90,23 +90,6 @@ def _callable_kind(block: Block) -> str | None:
     if block.kind is BlockKind.FUNCTION:
         return "function"
     return next((k for k in ("staticmethod", "classmethod") if k in names), "method")
-
-
-def normalized(parameters: Sequence[Parameter]) -> tuple[Parameter, ...]:
-    """Fix annotated splats: `parse_signature` reads `*args: int` as a positional parameter
-    named `*args`, and what follows it as positional instead of keyword-only."""
-    found: list[Parameter] = []
-    after_star = False
-    for parameter in parameters:
-        if parameter.name.startswith("**"):
-            parameter = replace(parameter, name=parameter.name[2:], kind="var-keyword")
-        elif parameter.name.startswith("*"):
-            parameter = replace(parameter, name=parameter.name[1:], kind="var-positional")
-        elif after_star and parameter.kind == "positional":
-            parameter = replace(parameter, kind="keyword-only")
-        after_star = after_star or parameter.kind == "var-positional"
-        found.append(parameter)
-    return tuple(found)
 
 
 def calls_to(

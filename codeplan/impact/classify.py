@@ -223,14 +223,25 @@ def parse_signature(signature: str) -> Signature:
             found = [Parameter(p.name, "positional-only", p.default, p.annotation) for p in found]
         elif node.type == "keyword_separator":
             kind = "keyword-only"
-        elif node.type in ("list_splat_pattern", "dictionary_splat_pattern"):
-            name = (_text(node.named_children[0]) if node.named_children else None) or "*"
-            star = "var-positional" if node.type == "list_splat_pattern" else "var-keyword"
-            found.append(Parameter(name, star, None, None))
+        elif (splat := _splat(node)) is not None:
+            name = (_text(splat.named_children[0]) if splat.named_children else None) or "*"
+            star = "var-positional" if splat.type == "list_splat_pattern" else "var-keyword"
+            found.append(Parameter(name, star, None, _text(node.child_by_field_name("type"))))
             kind = "keyword-only"
         else:
             found.append(_parameter(node, kind))
     return Signature(tuple(found), _text(returns))
+
+
+def _splat(node: Node) -> Node | None:
+    """`*args` / `**kwargs`, also annotated (`*args: int` is a typed parameter)."""
+    splats = ("list_splat_pattern", "dictionary_splat_pattern")
+    if node.type in splats:
+        return node
+    if node.type == "typed_parameter" and node.named_children:
+        first = node.named_children[0]
+        return first if first.type in splats else None
+    return None
 
 
 def _parameter(node: Node, kind: str) -> Parameter:
