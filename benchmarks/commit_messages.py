@@ -42,11 +42,10 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from codeplan.deliver.difftrim import FileDiff, parse_diff
 from codeplan.deliver.messages import (
-    FileDiff,
     generate_message,
     is_bot,
-    parse_diff,
     recent_messages,
 )
 

@@ -13,15 +13,14 @@ import pytest
 from cli_helpers import run
 from openai_server import Fail, Reply, ScriptedOpenAI
 
+from codeplan.deliver.difftrim import parse_diff, trimmed_diff
 from codeplan.deliver.messages import (
     clean_message,
     deterministic_message,
     generate_message,
     history_aware_prompt,
-    parse_diff,
     plain_prompt,
     recent_messages,
-    trimmed_diff,
 )
 from codeplan.plan.model import Cause, Edit, PlanGraph
 

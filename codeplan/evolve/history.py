@@ -4,11 +4,11 @@ file, which production blocks and which test functions changed together.
 Only the last `max_commits` commits reachable from the given revision are read, merges
 skipped, and a commit touching more than `MAX_FILES` Python files is left out (a mass
 reformat or rename says nothing about which test goes with which function).  Unlike the
-experience bank's (codeplan/evolve/experiences.py, which mines with the same code), these
-co-changes keep every pair: production blocks of any change (fields too, recorded as they
-were before), tests that existed before, whether or not the test names the block.  A
-commit's co-changes depend on that commit alone, so they are computed once per process and
-reused across queries.
+experience bank's (codeplan/evolve/experiences.py, which mines with the same code,
+codeplan/evolve/mining.py), these co-changes keep every pair: production blocks of any
+change (fields too, recorded as they were before), tests that existed before, whether or
+not the test names the block.  A commit's co-changes depend on that commit alone, so they
+are computed once per process and reused across queries.
 """
 
 from __future__ import annotations
@@ -18,15 +18,8 @@ from functools import lru_cache
 
 import git
 
-from codeplan.evolve.experiences import (
-    CoChangeRules,
-    graph_of,
-    is_co_change,
-    log_entries,
-    mine_commit,
-    parse_files,
-    python_sources,
-)
+from codeplan.evolve.experiences import is_co_change, log_entries, python_sources
+from codeplan.evolve.mining import CoChangeRules, graph_of, mine_commit, parse_files
 from codeplan.evolve.model import Experience
 from codeplan.graph.codegraph import CodeGraph
 from codeplan.graph.model import Block, BlockKind
