@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from codeplan.config import read_config
-from codeplan.edit.llm import LLMEditor, LogSink, llm_settings
+from codeplan.edit.llm import LLMEditor, LLMSettings, LogSink, llm_settings
 from codeplan.edit.model import Editor
 from codeplan.edit.prompts import PromptSet
 from codeplan.edit.response_cache import ResponseCache
@@ -169,8 +169,8 @@ def llm_editor_factory(
 ) -> EditorFactory:
     """The default editor: an OpenAI-compatible endpoint, configured from `[llm]` and the
     environment.  Fails early, with set-up instructions, when no endpoint is configured."""
-    make_llm_editor(root, config, env, model)  # fail now, not after the worktree is made
-    return lambda journal: make_llm_editor(root, config, env, model, log=journal.log)
+    settings, prompts, cache = _llm_parts(root, config, env, model)  # fails before any work
+    return lambda journal: LLMEditor(settings, prompts, cache, log=journal.log)
 
 
 def make_llm_editor(
@@ -180,6 +180,12 @@ def make_llm_editor(
     model: str | None = None,
     log: LogSink | None = None,
 ) -> LLMEditor:
+    return LLMEditor(*_llm_parts(root, config, env, model), log=log)
+
+
+def _llm_parts(
+    root: Path, config: Mapping[str, Any], env: Mapping[str, str], model: str | None
+) -> tuple[LLMSettings, PromptSet, ResponseCache | None]:
     settings = llm_settings(config, env)
     if model:
         settings = replace(settings, model=model)
@@ -187,7 +193,7 @@ def make_llm_editor(
         raise ConfigError(ENDPOINT_HELP)
     prompts = PromptSet.from_config(root, config)
     cache = ResponseCache(root / ".codeplan" / "llm-cache.sqlite3") if settings.use_cache else None
-    return LLMEditor(settings, prompts, cache, log=log)
+    return settings, prompts, cache
 
 
 def local_oracle_factory(config: Mapping[str, Any]) -> OracleFactory:

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import git
-
 from codeplan.config import read_config
 from codeplan.deliver.workspace import working_tree_changes
 from codeplan.edit.pricing import cost_usd, price_table
@@ -23,12 +21,13 @@ from codeplan.errors import PlanError
 from codeplan.graph import GraphOptions, build_graph
 from codeplan.graph.builder import GraphBuilder
 from codeplan.graph.model import Relation
-from codeplan.impact.rules import rules_with_overrides
+from codeplan.impact.states import RepositoryStates
 from codeplan.plan.context import ContextLimits, build_request
 from codeplan.plan.model import Cause, ObligationStatus, PlanGraph
 from codeplan.plan.planner import PlannerOptions
 from codeplan.plan.propagation import DERIVED_INSTRUCTION, FileChange
 from codeplan.plan.seeds import find_block, seed_blocks, seed_user_changes, users_of
+from codeplan.runner import impact_settings
 
 _SIGNATURE_CHANGE_REACHES = (Relation.CALLS, Relation.OVERRIDES, Relation.INSTANTIATES)
 
@@ -83,28 +82,17 @@ def preview_plan(
 def _seed_from_diff(
     builder: GraphBuilder, root: Path, plan: PlanGraph, config: dict[str, Any]
 ) -> None:
-    paths = [
-        p for p in working_tree_changes(root) if p in set(builder.graph.paths()) or _is_source(p)
-    ]
+    analysed = set(builder.graph.paths())
+    paths = [p for p in working_tree_changes(root) if p in analysed or _is_source(p)]
     if not paths:
         raise PlanError("there are no uncommitted edits to plan from")
-    repo = git.Repo(root, search_parent_directories=True)
-    prefix = root.relative_to(Path(repo.working_tree_dir or root).resolve()).as_posix()
-    prefix = "" if prefix == "." else prefix + "/"
-    changes = []
-    for path in paths:
-        try:
-            before: bytes | None = (repo.head.commit.tree / (prefix + path)).data_stream.read()
-        except KeyError:
-            before = None
-        after_path = root / path
-        changes.append(
-            FileChange(path, before, after_path.read_bytes() if after_path.is_file() else None)
-        )
+    states = RepositoryStates(root)
+    head, tree = states.revision("HEAD"), states.revision(None)
+    changes = [FileChange(p, states.contents(head, p), states.contents(tree, p)) for p in paths]
     for change in changes:
         builder.update_file(change.path, change.before, deleted=change.before is None)
-    rules = rules_with_overrides(config.get("impact", {}).get("rules", {}))
-    seed_user_changes(builder, changes, plan, rules, max_edits_per_block=3)
+    rules, screen = impact_settings(config)
+    seed_user_changes(builder, changes, plan, rules, max_edits_per_block=3, screen_calls=screen)
 
 
 def _is_source(path: str) -> bool:

@@ -30,6 +30,7 @@ from codeplan.evolve.phase import choose_sandbox, update_tests_after_run
 from codeplan.graph import GraphOptions, build_graph
 from codeplan.graph.builder import GraphBuilder
 from codeplan.impact.rules import rules_with_overrides
+from codeplan.impact.states import RepositoryStates
 from codeplan.plan.budget import Budget
 from codeplan.plan.model import PlanGraph
 from codeplan.plan.planner import PlanLoop, PlannerOptions, Progress
@@ -160,7 +161,7 @@ def start_run(
     )
     builder = build_graph(workspace.root, _graph_options(root))
     plan = PlanGraph()
-    rules, screen = _impact_settings(config)
+    rules, screen = impact_settings(config)
     if options.mode == "propagate":
         changes = _user_file_changes(workspace, carry)
         for change in changes:  # the graph starts at the base, the seeds are the edits
@@ -226,7 +227,7 @@ def resume_run(
     record = replace(record, progress=replace(record.progress, status="running", reason=""))
     if evolve_tests is not None:
         record = replace(record, settings=replace(record.settings, evolve_tests=evolve_tests))
-    rules, screen = _impact_settings(read_config(root))
+    rules, screen = impact_settings(read_config(root))
     session = Session(store, record, workspace, builder, tuple(secrets), observer)
     return _drive(session, editor_factory, oracle_factory(), budget, concurrency, rules, screen)
 
@@ -310,7 +311,7 @@ def result_of(record: RunRecord, workspace: Workspace, applied: Sequence[str] = 
     )
 
 
-def _impact_settings(config: Mapping[str, Any]) -> tuple[Mapping[Any, Any], bool]:
+def impact_settings(config: Mapping[str, Any]) -> tuple[Mapping[Any, Any], bool]:
     """The project's impact rules, and whether callers are screened call by call."""
     section = config.get("impact", {})
     return rules_with_overrides(section.get("rules", {})), bool(section.get("screen_calls"))
@@ -332,16 +333,9 @@ def free_branch(repo_root: Path, wanted: str) -> str:
 
 
 def _user_file_changes(workspace: Workspace, paths: Sequence[str]) -> list[FileChange]:
-    repo = git.Repo(workspace.toplevel)
-    changes = []
-    for path in paths:
-        try:
-            blob = repo.commit(workspace.base_sha).tree / (workspace.prefix + path)
-            before: bytes | None = blob.data_stream.read()
-        except KeyError:
-            before = None
-        changes.append(FileChange(path, before, workspace.read(path)))
-    return changes
+    states = RepositoryStates(workspace.root)
+    base = states.revision(workspace.base_sha)
+    return [FileChange(p, states.contents(base, p), workspace.read(p)) for p in paths]
 
 
 @contextmanager

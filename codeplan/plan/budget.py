@@ -30,9 +30,6 @@ class Budget:
             return f"the time budget ({self.max_seconds:.0f} s) is spent"
         return None
 
-    def calls_left(self, usage: Usage) -> int | None:
-        return None if self.max_calls is None else max(0, self.max_calls - usage.calls)
-
 
 class BudgetSpent(Exception):
     """Raised inside the planner loop; the loop turns it into a stopped, resumable run."""

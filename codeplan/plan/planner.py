@@ -29,7 +29,7 @@ from codeplan.plan.budget import Budget, BudgetSpent
 from codeplan.plan.context import ContextLimits, build_request
 from codeplan.plan.model import Cause, Edit, Obligation, ObligationStatus, PlanGraph
 from codeplan.plan.propagation import FileChange, add_impacted, labels_of, update_graph
-from codeplan.validate.model import Diagnostic, Oracle, ValidationReport
+from codeplan.validate.model import Diagnostic, Oracle
 
 
 class Tree(Protocol):
@@ -158,7 +158,7 @@ class PlanLoop:
         return batch
 
     def _ask_and_apply(self, plan: PlanGraph, batch: list[Obligation], progress: Progress) -> None:
-        self._check_budget(progress, len(batch))
+        self._check_budget()
         prepared = []
         for obligation in batch:
             block = self.builder.graph.block(obligation.block_id)
@@ -169,7 +169,7 @@ class PlanLoop:
             prepared.append((obligation, request, sketch))
         answers = self._ask_all([request for _, request, _ in prepared])
         for (obligation, request, sketch), answer in zip(prepared, answers, strict=True):
-            self._settle(plan, obligation, request, sketch, answer, progress)
+            self._settle(plan, obligation, request, sketch, answer)
             self.journal.checkpoint(plan, self._current(progress))
 
     def _ask_all(self, requests: Sequence[EditRequest]) -> list[str | None]:
@@ -190,7 +190,6 @@ class PlanLoop:
         request: EditRequest,
         sketch: Sketch | None,
         answer: str | None,
-        progress: Progress,
     ) -> None:
         while True:
             plan.count_attempt(obligation.id)
@@ -214,7 +213,7 @@ class PlanLoop:
             if plan.obligations[obligation.id].attempts >= self.budget.max_attempts:
                 plan.settle(obligation.id, ObligationStatus.REJECTED, outcome.reason)
                 return
-            self._check_budget(progress, 1)
+            self._check_budget()
             feedback = (*request.context.feedback, outcome.reason)
             request = replace(request, context=replace(request.context, feedback=feedback))
             answer = self._ask(request)
@@ -280,13 +279,12 @@ class PlanLoop:
 
     def _validate(self, plan: PlanGraph, progress: Progress) -> Progress:
         assert self.oracle is not None
-        self._check_budget(progress, 0)
+        self._check_budget()
         changed = sorted({e.path for e in plan.edits.values()})
         self.journal.event("validating", paths=changed)
         report = self.oracle.validate(self.tree.root, changed)
         if progress.baseline is not None:
-            known = ValidationReport((), tuple(_known(key) for key in progress.baseline))
-            report = report.new_since(known)
+            report = report.without(set(progress.baseline))
         rounds = progress.oracle_rounds + 1
         self.journal.event(
             "validate",
@@ -334,12 +332,8 @@ class PlanLoop:
     def _too_long(self, block: Block) -> bool:
         return block.end_line - block.start_line + 1 > self.options.max_block_lines
 
-    def _check_budget(self, progress: Progress, calls_needed: int) -> None:
+    def _check_budget(self) -> None:
         spent = self.budget.exceeded(self.usage, self._seconds())
-        if spent is None and calls_needed:
-            left = self.budget.calls_left(self.usage)
-            if left is not None and left < 1:
-                spent = f"the editor-call budget ({self.budget.max_calls}) is spent"
         if spent is not None:
             raise BudgetSpent(spent)
 
@@ -360,9 +354,3 @@ def _as_asked(file: bytes, block: Block, request: EditRequest, sketch: Sketch | 
         # the editor saw an outline, but merging its answer needs the whole class unchanged
         return sketch.made_from(file)
     return block_text(file, block) == request.source
-
-
-def _known(key: tuple[str, str, str]) -> Diagnostic:
-    """A stand-in diagnostic with exactly this baseline key."""
-    check, where, message = key
-    return Diagnostic(check=check, message=message, test_id=where or None)

@@ -6,7 +6,7 @@ An oracle failing to *run* (a missing tool, a broken environment) raises
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -56,7 +56,10 @@ class ValidationReport:
 
     def new_since(self, baseline: ValidationReport) -> ValidationReport:
         """Only the diagnostics the baseline did not already have."""
-        known = {d.key for d in baseline.diagnostics}
+        return self.without({d.key for d in baseline.diagnostics})
+
+    def without(self, known: Collection[tuple[str, str, str]]) -> ValidationReport:
+        """Without the diagnostics whose keys are `known` (a stored baseline's keys)."""
         return ValidationReport(
             self.checks, tuple(d for d in self.diagnostics if d.key not in known)
         )
