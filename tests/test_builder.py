@@ -169,3 +169,30 @@ def test_forked_workers_build_the_same_graph_as_one_process(tmp_path: Path) -> N
     assert cached.graph.snapshot() == serial.graph.snapshot()
     # each module but the edited mod1 keeps its import of and call to the vanished helper
     assert len([e for e in cached.graph.edges() if e.stale]) == 2 * (count - 1)
+
+
+def test_bulk_assembly_equals_adding_blocks_and_edges_one_by_one() -> None:
+    # add_many writes networkx's adjacency maps directly: guard that layout
+    from codeplan.graph.codegraph import CodeGraph
+
+    root = Path(__file__).resolve().parents[1] / "codeplan" / "graph"
+    built = build_graph(root, GraphOptions(use_cache=False)).graph
+    blocks, edges, _ = built.snapshot()
+    # a dangling edge is dropped by both, and a repeated one keeps its last attributes
+    ordered = sorted(edges, key=lambda e: (e.source, e.target, e.relation.value))
+    extra = [ordered[0], ordered[0]._replace(line=999)]
+    dangling = ordered[0]._replace(target="nowhere.py::f")
+    one_by_one = CodeGraph()
+    for block in sorted(blocks, key=lambda b: b.id):
+        one_by_one.add_block(block)
+    for edge in [*ordered, dangling, *extra]:
+        one_by_one.add_edge(edge)
+    bulk = CodeGraph()
+    bulk.add_many(sorted(blocks, key=lambda b: b.id), [*ordered, dangling, *extra])
+    assert bulk.snapshot() == one_by_one.snapshot()
+    assert bulk.paths() == one_by_one.paths()
+    for block in blocks:
+        assert bulk.related(block.id) == one_by_one.related(block.id)
+        assert bulk.related(block.id, inverse=True) == one_by_one.related(block.id, inverse=True)
+    assert bulk.relation_counts() == one_by_one.relation_counts()
+    assert any(r.line == 999 for r in bulk.related(extra[0].source))

@@ -368,3 +368,19 @@ def test_two_processes_share_one_cache(tmp_path: Path) -> None:
             + len(cache.get_resolutions({"shared.py": "b-39"}))
             == 1
         )
+
+
+def test_analyzer_payloads_are_json_shaped_so_marshal_packs_them_faithfully() -> None:
+    # marshal would keep a tuple a tuple where JSON made it a list: the resolvers were
+    # written against JSON's shapes, so the extractors must produce only those
+    import json
+
+    from codeplan.graph.model import PackedData
+    from codeplan.graph.python import PythonAnalyzer
+
+    analyzer = PythonAnalyzer()
+    for path in sorted((REPOSITORY_ROOT / "codeplan").rglob("*.py")):
+        facts = analyzer.extract(str(path.relative_to(REPOSITORY_ROOT)), path.read_bytes())
+        data = dict(facts.data)
+        assert json.loads(json.dumps(data)) == data, path
+        assert PackedData.of(data).unpacked() == data

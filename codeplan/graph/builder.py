@@ -28,7 +28,7 @@ from codeplan.graph.model import (
     Edge,
     FileFacts,
     FileResolution,
-    LazyJSON,
+    PackedData,
     UnresolvedRef,
     content_hash,
 )
@@ -218,9 +218,9 @@ class GraphBuilder:
             analyzer = self._analyzer_for(path)
             assert analyzer is not None
             facts = analyzer.extract(path, sources[path])
-            # serialised once here, on whichever process extracted it: the cache stores
-            # this text as is, and only files resolved later parse it back
-            return replace(facts, data=LazyJSON.of(facts.data))
+            # packed once here, on whichever process extracted it: the cache stores the
+            # blob as is, and only the files resolved later unpack it
+            return replace(facts, data=PackedData.of(facts.data))
 
         def report(done: int) -> None:
             if progress is not None:
@@ -281,15 +281,19 @@ class GraphBuilder:
 
     def _assemble(self) -> None:
         self.graph = CodeGraph()
-        for facts in self._facts.values():
-            for block in facts.blocks:
-                self.graph.add_block(block)
+        self.graph.add_many(
+            (block for facts in self._facts.values() for block in facts.blocks),
+            (edge for resolution in self._resolutions.values() for edge in resolution.edges),
+        )
         for resolution in self._resolutions.values():
-            self._add_resolution(resolution)
+            self._add_unresolved(resolution)
 
     def _add_resolution(self, resolution: FileResolution) -> None:
         for edge in resolution.edges:
             self.graph.add_edge(edge)
+        self._add_unresolved(resolution)
+
+    def _add_unresolved(self, resolution: FileResolution) -> None:
         by_source: dict[str, list[UnresolvedRef]] = {}
         for ref in resolution.unresolved:
             by_source.setdefault(ref.source, []).append(ref)

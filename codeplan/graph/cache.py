@@ -11,8 +11,8 @@ process or thread opens its own cache object.
 
 from __future__ import annotations
 
-import json
 import logging
+import marshal
 import os
 import sqlite3
 import zlib
@@ -31,7 +31,7 @@ _Decoded = TypeVar("_Decoded")
 
 CACHE_FILE_NAME = "graph-cache.sqlite3"
 # Bump whenever the tables or the payload encoding change: a mismatch wipes the cache.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: marshal payloads
 BUSY_TIMEOUT_SECONDS = 30.0
 # Stays under SQLite's historical limit of 999 bound parameters per statement.
 _PATHS_PER_QUERY = 900
@@ -94,7 +94,7 @@ class AnalysisCache:
         rows = [
             (item.path, item.content_hash, item.analyzer_version, payload)
             for item in facts
-            if (payload := _encode(item.path, item.to_json())) is not None
+            if (payload := _encode(item.path, item.to_record())) is not None
         ]
         self._write("INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?)", rows)
 
@@ -225,11 +225,11 @@ def _move_aside(path: Path) -> None:
 
 def _encode(path: str, document: Mapping[str, Any]) -> bytes | None:
     try:
-        text = json.dumps(document, separators=(",", ":"))
-    except (TypeError, ValueError) as error:
-        logger.warning("not caching %s: its analysis is not JSON-serialisable (%s)", path, error)
+        packed = marshal.dumps(document)
+    except ValueError as error:
+        logger.warning("not caching %s: its analysis is not serialisable (%s)", path, error)
         return None
-    return zlib.compress(text.encode(), _COMPRESSION_LEVEL)
+    return zlib.compress(packed, _COMPRESSION_LEVEL)
 
 
 def _facts_key(facts: FileFacts) -> tuple[str, str, str]:
@@ -238,6 +238,6 @@ def _facts_key(facts: FileFacts) -> tuple[str, str, str]:
 
 def _decode(payload: Any, parse: Callable[[Any], _Decoded]) -> _Decoded | None:
     try:
-        return parse(json.loads(zlib.decompress(payload)))
+        return parse(marshal.loads(zlib.decompress(payload)))
     except Exception:  # any damage to a cached row makes it a miss
         return None

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -55,6 +57,12 @@ class Relation(str, Enum):
             if name == relation.inverse_name:
                 return relation, True
         raise ValueError(f"unknown relation {name!r}")
+
+
+# Decoding a cached build looks up a quarter of a million values: a dict is five times
+# faster than calling the enum.
+_KIND_BY_VALUE = {kind.value: kind for kind in BlockKind}
+_RELATION_BY_VALUE = {relation.value: relation for relation in Relation}
 
 
 _INVERSE_NAMES = {
@@ -123,7 +131,7 @@ class Block:
     def from_json(cls, data: Mapping[str, Any]) -> Block:
         return cls(
             id=data["id"],
-            kind=BlockKind(data["kind"]),
+            kind=_KIND_BY_VALUE[data["kind"]],
             language=data["language"],
             path=data["path"],
             module=data["module"],
@@ -157,7 +165,7 @@ class Edge(NamedTuple):
 
     @classmethod
     def from_json(cls, data: list[Any]) -> Edge:
-        return cls(data[0], data[1], Relation(data[2]), data[3])
+        return cls(data[0], data[1], _RELATION_BY_VALUE[data[2]], data[3])
 
 
 class UnresolvedRef(NamedTuple):
@@ -177,42 +185,54 @@ class UnresolvedRef(NamedTuple):
         return cls(data[0], data[1], data[2], data[3])
 
 
-class LazyJSON(Mapping[str, Any]):
-    """A JSON object parsed on first access.
+_PACK_LEVEL = 1  # zlib: the fastest level still shrinks a payload tenfold
 
-    Cached facts carry a large analyzer payload that a warm build never reads (only the
-    files it re-resolves need it), and forked workers send it back as one string rather
-    than as millions of small objects.
+
+class PackedData(Mapping[str, Any]):
+    """An analyzer payload kept as compressed marshal bytes, unpacked on first access.
+
+    Cached facts carry a large payload that a warm build never reads (only the files it
+    re-resolves need it); forked workers send it back as one small blob rather than as
+    millions of small objects; the cache stores the blob as is.  marshal, not JSON: the
+    payload is JSON-shaped (checked by the tests) and marshal packs it five times faster.
+    zlib's checksum makes a damaged blob an error rather than a wrong value.
     """
 
-    __slots__ = ("_parsed", "text")
+    __slots__ = ("_unpacked", "blob")
 
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._parsed: dict[str, Any] | None = None
+    def __init__(self, blob: bytes) -> None:
+        self.blob = blob
+        self._unpacked: dict[str, Any] | None = None
 
     @classmethod
-    def of(cls, value: Mapping[str, Any]) -> LazyJSON:
-        if isinstance(value, LazyJSON):
+    def of(cls, value: Mapping[str, Any]) -> PackedData:
+        if isinstance(value, PackedData):
             return value
-        return cls(json.dumps(value, separators=(",", ":")))
+        return cls(zlib.compress(marshal.dumps(dict(value)), _PACK_LEVEL))
 
-    def _value(self) -> dict[str, Any]:
-        if self._parsed is None:
-            self._parsed = json.loads(self.text)
-        return self._parsed
+    def unpacked(self) -> dict[str, Any]:
+        if self._unpacked is None:
+            value = marshal.loads(zlib.decompress(self.blob))
+            if not isinstance(value, dict):
+                raise ValueError("a packed analyzer payload is not a mapping")
+            self._unpacked = value
+        return self._unpacked
 
     def __getitem__(self, key: str) -> Any:
-        return self._value()[key]
+        # the resolvers' hottest path: one call, not two
+        unpacked = self._unpacked
+        if unpacked is None:
+            unpacked = self.unpacked()
+        return unpacked[key]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._value())
+        return iter(self.unpacked())
 
     def __len__(self) -> int:
-        return len(self._value())
+        return len(self.unpacked())
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (LazyJSON, (self.text,))
+        return (PackedData, (self.blob,))
 
 
 @dataclass(frozen=True)
@@ -238,6 +258,13 @@ class FileFacts:
     data: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
+        return self._document(dict(self.data))
+
+    def to_record(self) -> dict[str, Any]:
+        """`to_json` with the payload left packed: marshal-able, for the cache."""
+        return self._document(PackedData.of(self.data).blob)
+
+    def _document(self, data: Any) -> dict[str, Any]:
         return {
             "path": self.path,
             "language": self.language,
@@ -247,7 +274,7 @@ class FileFacts:
             "interface_hash": self.interface_hash,
             "provides": sorted(self.provides),
             "syntax_error_lines": list(self.syntax_error_lines),
-            "data": LazyJSON.of(self.data).text,
+            "data": data,
         }
 
     @classmethod
@@ -261,7 +288,7 @@ class FileFacts:
             interface_hash=data["interface_hash"],
             provides=frozenset(data["provides"]),
             syntax_error_lines=tuple(data["syntax_error_lines"]),
-            data=LazyJSON(data["data"]) if isinstance(data["data"], str) else data["data"],
+            data=PackedData(data["data"]) if isinstance(data["data"], bytes) else data["data"],
         )
 
 
