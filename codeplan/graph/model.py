@@ -7,7 +7,6 @@ and compared across runs.  Analysis produces these values; nothing here does I/O
 from __future__ import annotations
 
 import hashlib
-import json
 import marshal
 import zlib
 from collections.abc import Iterator, Mapping
