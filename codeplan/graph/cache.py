@@ -225,7 +225,7 @@ def _move_aside(path: Path) -> None:
 
 def _encode(path: str, document: Mapping[str, Any]) -> bytes | None:
     try:
-        packed = marshal.dumps(document)
+        packed = marshal.dumps(dict(document))
     except ValueError as error:
         logger.warning("not caching %s: its analysis is not serialisable (%s)", path, error)
         return None
