@@ -23,9 +23,11 @@ a changed block's name): the target is ≥ 0.95 at precision far above the menti
     python benchmarks/coevolution.py REPO_PATH [--max-commits N] [--max-seconds S]
         [--max-cases N] [--run] [--update-sample N] [--backend local|docker] [--json]
 
-`--run` (dynamic) runs, on each co-change case, the identified tests in the sandbox the way
-the product does (`run_impacted`: BROKEN, STALE, UNAFFECTED, UNKNOWN), and the tests the
-commit changed, as ground truth: a changed test *breaks* when it fails (or cannot be
+`--run` (dynamic) runs, on each co-change case, the tests in the sandbox the way the
+product's `codeplan tests impacted --run` does (`sweep_suite`: the whole suite, the
+identified tests judged BROKEN, STALE, UNAFFECTED or UNKNOWN, and every other test that
+fails now and passed on the parent added as BROKEN; `--no-sweep`: only the identified
+tests, with `run_impacted`), and the tests the commit changed, as ground truth: a changed test *breaks* when it fails (or cannot be
 collected) on the changed tree and passes on the parent.  Tests failing on the parent too
 are left out of both sides (the environment, not the change).  It reports whether every
 breaking test was found (the target: all of them) and the precision and recall of BROKEN +
@@ -49,6 +51,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -71,6 +74,7 @@ from codeplan.evolve.history import PRODUCTION_KINDS, blocks_of, is_test_functio
 from codeplan.evolve.identify import identify_impacted_tests, run_impacted
 from codeplan.evolve.model import ImpactedTest, TestStatus
 from codeplan.evolve.phase import OBSOLETE, _failure, _relevant
+from codeplan.evolve.sweep import sweep_suite
 from codeplan.evolve.update import TestUpdater
 from codeplan.graph import Block, BlockKind, GraphOptions, build_graph
 from codeplan.graph.codegraph import CodeGraph
@@ -210,6 +214,7 @@ class Settings:
     run: bool = False
     update_sample: int = 0
     backend: str = "local"
+    sweep: bool = True  # --run as the product runs it: the whole suite, failures checked
 
 
 def run_cases(repo_path: Path, settings: Settings) -> tuple[list[Case], bool]:
@@ -253,7 +258,7 @@ def run_cases(repo_path: Path, settings: Settings) -> tuple[list[Case], bool]:
             if sandbox is None:
                 sandbox = _open(work, settings.backend)
             try:
-                judged = _run(case, work, found, tests, sandbox)
+                judged = _run(case, work, found, tests, sandbox, settings.sweep)
                 if updated < settings.update_sample and _broken(case, judged):
                     updated += 1
                     _update(case, work, found, judged, sandbox, options)
@@ -339,12 +344,26 @@ def _node_id(test_id: str) -> str:
 
 
 def _run(
-    case: Case, work: Path, found: Commit, tests: Sequence[ImpactedTest], sandbox: Sandbox
+    case: Case,
+    work: Path,
+    found: Commit,
+    tests: Sequence[ImpactedTest],
+    sandbox: Sandbox,
+    sweep: bool,
 ) -> list[ImpactedTest]:
-    """The product's verdicts on the identified tests, and the ground truth: which changed
-    tests fail on the changed tree but pass on the parent.  The tree is left changed."""
+    """The product's verdicts on the identified tests (and, with `sweep`, on the failing
+    tests no static link reached), and the ground truth: which changed tests fail on the
+    changed tree but pass on the parent.  The tree is left changed."""
     started = time.monotonic()
-    judged = run_impacted([t for t in tests if _id(t) not in case.uncollectable], sandbox, work)
+    reached = [t for t in tests if _id(t) not in case.uncollectable]
+    if sweep:
+        with tempfile.TemporaryDirectory() as scratch:
+            base = Path(scratch) / "base"
+            shutil.copytree(work, base, ignore=shutil.ignore_patterns(".git", ".codeplan"))
+            _write_files(base, found.parent_production())
+            judged = sweep_suite(reached, sandbox, work, base)
+    else:
+        judged = run_impacted(reached, sandbox, work)
     changed = _outcomes(sandbox, work, case.truth)
     failing = {t for t, outcome in changed.items() if outcome in ("failed", "missing")}
     suspects = failing | {_id(t) for t in judged if t.status is TestStatus.BROKEN}
@@ -534,6 +553,10 @@ def main() -> int:
         "--update-sample", type=int, default=0, help="update the broken tests of N cases"
     )
     parser.add_argument("--backend", choices=("local", "docker"), default="local")
+    parser.add_argument(
+        "--no-sweep", action="store_true",
+        help="--run only the identified tests, not the whole suite",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the cases as JSON too")
     args = parser.parse_args()
     settings = Settings(
@@ -543,6 +566,7 @@ def main() -> int:
         args.run,
         args.update_sample,
         args.backend,
+        sweep=not args.no_sweep,
     )
     started = time.monotonic()
     cases, stopped = run_cases(args.repo.resolve(), settings)
@@ -580,7 +604,10 @@ def _print_run(cases: list[Case]) -> dict[str, dict[str, float]]:
     changed = sum(len(_changed_passing_before(c)) for c in ran)
     breaks = sum(len(c.breaks) for c in ran)
     before = sum(len(set(c.truth) & set(c.failing_before)) for c in ran)
-    missed = [t for c in ran for t in c.breaks if t not in c.found]
+    # found: identified statically, or reported broken by the run (the sweep's own finds)
+    missed = [
+        t for c in ran for t in c.breaks if t not in c.found and c.verdicts.get(t) != "broken"
+    ]
     found = breaks - len(missed)
     print(
         f"  --run: {len(ran)} co-change cases run ({len(errors)} sandbox errors, "

@@ -14,6 +14,9 @@ edited are compared with the other blocks the commit changed (the truth):
   class whose own text (its nested blocks cut out) mentions the seed's name to the editor;
 - planner overhead: the run's wall time minus the editor's, per obligation, with and
   without the graph build at the start of the run.
+- caused: the linked blocks whose edit touches a line naming the seed.  A sweeping commit
+  (annotate everything) edits callers for its own reasons; those edits are linked but not
+  caused, and a planner that leaves them alone is right to.  Reported beside, not instead.
 
 Targets: no linked block missed in >= 90% of the cases with linked blocks; <= 2 editor
 calls per matched block; overhead <= 50 ms per obligation on a large repository.
@@ -33,6 +36,7 @@ written to REPO_PATH.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import re
 import shutil
@@ -58,6 +62,8 @@ from codeplan.edit.apply import block_text
 from codeplan.edit.model import EditRequest
 from codeplan.graph import Block, BlockKind, CodeGraph, GraphOptions, build_graph
 from codeplan.graph.gcpause import release_frozen
+from codeplan.impact.classify import classify
+from codeplan.impact.diff import BlockChange
 from codeplan.plan.model import ObligationStatus, PlanGraph
 
 if __package__:
@@ -87,12 +93,15 @@ GIT = ["git", "-c", "safe.directory=*"]
 class ReplayCase:
     commit: str
     seed: str
+    labels: list[str] = field(default_factory=list)  # the seed change's impact labels
     status: str = ""  # the run's status, or "error"
     error: str = ""
     truth: int = 0
     linked: int = 0
     matched: int = 0
     missed_linked: int = 0
+    caused: int = 0  # linked blocks whose edit touches a line naming the seed
+    missed_caused: int = 0
     missed: int = 0
     spurious: int = 0
     calls: int = 0
@@ -120,6 +129,39 @@ class ReplayCase:
     @property
     def loop_seconds(self) -> float:
         return self.overhead_seconds - self.worktree_seconds
+
+
+def caused_blocks(
+    seed: Block,
+    changes: list[BlockChange],
+    sources: tuple[dict[str, bytes], dict[str, bytes]],
+    linked: set[str],
+) -> set[str]:
+    """The linked blocks whose edit in the commit touches a line that names the seed (or,
+    for a constructor, its class): edits the seed's change plausibly caused, as opposed to
+    edits a sweeping commit (annotate everything, reformat) made to them anyway."""
+    old_sources, new_sources = sources
+    parts = seed.qualname.split(".")
+    name = parts[-2] if parts[-1] == "__init__" and len(parts) > 1 else parts[-1]
+    mentions = re.compile(rf"\b{re.escape(name)}\b")
+    caused: set[str] = set()
+    for change in changes:
+        if change.old is None or change.old.id not in linked:
+            continue
+        if change.new is None:  # deleted: nothing to compare, count it as caused
+            caused.add(change.old.id)
+            continue
+        before = block_text(old_sources[change.old.path], change.old).splitlines()
+        after = block_text(new_sources[change.new.path], change.new).splitlines()
+        touched = [
+            line
+            for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, before, after).get_opcodes()
+            if tag != "equal"
+            for line in before[i1:i2] + after[j1:j2]
+        ]
+        if any(mentions.search(line) for line in touched):
+            caused.add(change.old.id)
+    return caused
 
 
 class CommitOracle:
@@ -229,6 +271,8 @@ def replay(clone: Path, history: HistoryCase, max_calls: int) -> ReplayCase | No
         return None
     truth = history.truth
     linked = truth & linked_blocks(parent, seed.old.id)
+    sources = (history.old_sources, history.new_sources)
+    caused = caused_blocks(seed.old, history.changes, sources, linked)
     baseline = baseline_blocks(parent, clone, seed.old)
     (clone / history.path).write_bytes(history.seeded)
     oracle = CommitOracle(history)
@@ -243,11 +287,14 @@ def replay(clone: Path, history: HistoryCase, max_calls: int) -> ReplayCase | No
     return ReplayCase(
         commit=history.commit.hexsha[:10],
         seed=seed.old.id,
+        labels=[label.value for label in classify(seed)],
         status=result.status,
         truth=len(truth),
         linked=len(linked),
         matched=len(edited & truth),
         missed_linked=len(linked - edited),
+        caused=len(caused),
+        missed_caused=len(caused - edited),
         missed=len(truth - edited),
         spurious=len(edited - truth),
         calls=oracle.calls,
@@ -356,6 +403,7 @@ def _progress_line(case: ReplayCase) -> str:
 def summarise(cases: list[ReplayCase]) -> dict[str, Any]:
     ran = [c for c in cases if c.status != "error"]
     with_linked = [c for c in ran if c.linked]
+    with_caused = [c for c in ran if c.caused]
     matched = sum(c.matched for c in ran)
     calls = sum(c.calls for c in ran)
     baseline_matched = sum(c.baseline_matched for c in ran)
@@ -380,6 +428,14 @@ def summarise(cases: list[ReplayCase]) -> dict[str, Any]:
         "linked": sum(c.linked for c in ran),
         "matched": matched,
         "missed_linked": sum(c.missed_linked for c in ran),
+        "cases_with_caused_blocks": len(with_caused),
+        "cases_missing_nothing_caused": (
+            sum(c.missed_caused == 0 for c in with_caused) / len(with_caused)
+            if with_caused
+            else 1.0
+        ),
+        "caused": sum(c.caused for c in ran),
+        "missed_caused": sum(c.missed_caused for c in ran),
         "missed": sum(c.missed for c in ran),
         "spurious": sum(c.spurious for c in ran),
         "rejected": sum(c.rejected for c in ran),
@@ -520,6 +576,12 @@ def add_first_parameter(file: bytes, function: Block) -> bytes:
 # -- the command line -----------------------------------------------------------------------
 
 
+def screening(runner: ModuleType) -> None:
+    """Turn call-site screening on for every run, whatever the clone's configuration."""
+    settings = runner.impact_settings
+    runner.impact_settings = lambda config: (settings(config)[0], True)  # type: ignore[attr-defined]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("repo", type=Path)
@@ -533,7 +595,13 @@ def main() -> int:
     )  # fmt: skip
     parser.add_argument("--repeat", type=int, default=3, help="runs of the synthetic case")
     parser.add_argument("--max-callers", type=int, default=300)
+    parser.add_argument(
+        "--screen-calls", action="store_true",
+        help="as with `[impact] screen_calls = true`: skip callers whose calls still bind",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.screen_calls:
+        screening(codeplan.runner)
     if args.synthetic is not None:
         report = synthetic_overhead(
             args.repo, args.synthetic or None, args.repeat, args.max_callers

@@ -227,3 +227,52 @@ def test_a_test_module_that_no_longer_imports_is_broken_and_the_rest_still_run(
     assert in_pricing and all(t.status is TestStatus.BROKEN for t in in_pricing)
     assert "fails to import" in in_pricing[0].reasons[-1].detail
     assert others and all(t.status is not TestStatus.UNKNOWN for t in others)
+
+
+REFLECTIVE_TESTS = """import importlib
+from decimal import Decimal
+
+
+def test_through_reflection() -> None:
+    # no static link reaches price_with_tax from here: only running it tells
+    pricing = importlib.import_module("inventory.pricing")
+    assert getattr(pricing, "price_" + "with_tax")(Decimal("10.00"), "food") == Decimal("10.50")
+
+
+def test_failing_all_along() -> None:
+    assert 1 + 1 == 3
+
+
+def test_reached_but_failing_all_along() -> None:
+    from inventory.pricing import price_with_tax
+
+    assert price_with_tax(Decimal("1.00"), "food") == Decimal("0")
+"""
+
+
+def test_the_sweep_finds_broken_tests_no_static_link_reaches_and_not_old_failures(
+    repo: Path,
+) -> None:
+    (repo / "tests" / "test_reflection.py").write_text(REFLECTIVE_TESTS)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a test through reflection, and one failing all along")
+    edit(repo / "inventory" / "pricing.py", PRICE, SWAPPED)
+    static = run("tests", "impacted", repo, "--format", "json", "--no-history")
+    assert "test_through_reflection" not in {d["qualname"] for d in json.loads(static.out)}
+
+    outcome = run("tests", "impacted", repo, "--run", "--backend", "local", "--format", "json")
+    assert outcome.exit_code == 1, outcome.err  # something is broken
+    found = {d["qualname"]: d for d in json.loads(outcome.out)}
+    reflective = found["test_through_reflection"]
+    assert reflective["status"] == "broken"
+    assert "no static link reaches it" in reflective["reasons"][-1]["detail"]
+    assert "test_failing_all_along" not in found
+    reached = found["test_reached_but_failing_all_along"]
+    assert reached["status"] == "unknown"
+    assert reached["reasons"][-1]["detail"].startswith("fails before the change too")
+    assert {found[name]["status"] for name in DIRECT} == {"broken"}
+
+    narrow = run(
+        "tests", "impacted", repo, "--run", "--no-sweep", "--backend", "local", "--format", "json"
+    )
+    assert "test_through_reflection" not in {d["qualname"] for d in json.loads(narrow.out)}

@@ -236,14 +236,26 @@ def test_a_renamed_parameter_keeps_only_the_keyword_caller(tmp_path: Path) -> No
     )
 
 
-def test_constructor_instantiators_are_screened_but_a_new_optional_parameter_keeps_them(
+def test_a_new_optional_parameter_keeps_only_the_callers_that_hold_a_value_for_it(
     tmp_path: Path,
 ) -> None:
-    # every call still binds, but the callers may have to pass the new parameter on
+    # every call still binds; a caller that already has a `price` may have to pass it on
+    base = dict(BASE)
+    base["shop/models.py"] += "\n\ndef make_priced(price):\n    return Product('x')\n"
     optional = {
         "shop/models.py": ("def __init__(self, name):", "def __init__(self, name, price=0):")
     }
-    assert impacted(impact(tmp_path / "a", BASE, optional, screen=True)) >= {"make_named"}
+    assert impacted(impact(tmp_path / "a", base, optional, screen=False)) >= {
+        "make",
+        "make_named",
+        "make_priced",
+    }
+    report = impact(tmp_path / "b", base, optional, screen=True)
+    assert impacted(report) == {"make_priced"}
+    assert report.impacted[0].reason.endswith("may pass `price` on to the new parameter")
+
+
+def test_constructor_instantiators_are_screened_call_by_call(tmp_path: Path) -> None:
     renamed = {
         "shop/models.py": (
             "(self, name):\n        self.name = name",

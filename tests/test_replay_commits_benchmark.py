@@ -83,6 +83,8 @@ def test_replay_edits_the_callers_and_nothing_else(tmp_path: Path) -> None:
     assert (case.truth, case.linked) == (3, 2)
     assert (case.matched, case.missed_linked, case.missed, case.spurious) == (2, 0, 1, 0)
     assert case.missed_ids == []
+    # both callers' edits rewrite their call of `area`: caused by the seed's change
+    assert (case.caused, case.missed_caused) == (2, 0)
     # one request per caller, each answered with the commit's text
     assert (case.calls, case.obligations, case.no_change_answers) == (2, 2, 0)
     # the baseline sends the two blocks that mention `area` (not the seed itself)
@@ -91,8 +93,29 @@ def test_replay_edits_the_callers_and_nothing_else(tmp_path: Path) -> None:
 
     summary = summarise(cases)
     assert summary["cases_missing_nothing_linked"] == 1.0
+    assert summary["cases_missing_nothing_caused"] == 1.0
     assert summary["calls_per_matched"] == 1.0
     assert summary["baseline_calls_per_matched"] == 1.0
     # the replay works in a clone: the repository itself is untouched
     assert status(root) == ""
     assert branches(root) == ["main"]
+
+
+def test_a_linked_edit_that_leaves_the_seeds_call_alone_is_not_caused(tmp_path: Path) -> None:
+    from benchmarks.impact_history import commit_changes
+    from benchmarks.replay_commits import caused_blocks
+
+    before = {k: v.encode() for k, v in BEFORE.items()}
+    after = dict(before)
+    after["pkg/core.py"] = AFTER["pkg/core.py"].encode()
+    after["pkg/shapes.py"] = AFTER["pkg/shapes.py"].encode()  # rewrites its call of area
+    # annotated, as a sweeping commit would: the call of `area` is untouched
+    after["pkg/report.py"] = (
+        BEFORE["pkg/report.py"].replace("(w, h):", "(w: int, h: int):").encode()
+    )
+    changes = commit_changes(before, after)
+    seed = next(c for c in changes if c.block.qualname == "area")
+    assert seed.old is not None
+    linked = {"pkg/shapes.py::square", "pkg/report.py::describe"}
+    caused = caused_blocks(seed.old, changes, (before, after), linked)
+    assert caused == {"pkg/shapes.py::square"}

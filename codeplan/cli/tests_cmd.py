@@ -27,6 +27,7 @@ from codeplan.cli.sandbox_cmd import BackendOpt, open_sandbox_for_cli
 from codeplan.evolve.evolve import evolve_tests
 from codeplan.evolve.identify import identify_impacted_tests, run_impacted
 from codeplan.evolve.model import ImpactedTest, TestStatus
+from codeplan.evolve.sweep import sweep_suite
 
 app = typer.Typer(help="The tests a change affects.", no_args_is_help=True)
 
@@ -47,6 +48,14 @@ def impacted(
     run: Annotated[
         bool, typer.Option("--run", help="Run the tests found in the sandbox, for verdicts.")
     ] = False,
+    sweep: Annotated[
+        bool,
+        typer.Option(
+            "--sweep/--no-sweep",
+            help="With --run: run the whole suite, so that tests the change breaks are found"
+            " even where no static link reaches them (failures are checked against BASE).",
+        ),
+    ] = True,
     backend: BackendOpt = None,
     max_depth: Annotated[
         int, typer.Option("--max-depth", min=1, help="Steps through helpers and fixtures.")
@@ -63,12 +72,19 @@ def impacted(
             tests = identify_impacted_tests(
                 path, base, head, max_depth=max_depth, history=not no_history
             )
-        if run and tests:
+        if run and (tests or sweep):
             sandbox = open_sandbox_for_cli(streams, path, backend)
-            with tempfile.TemporaryDirectory(prefix="codeplan-head-") as scratch:
-                tree = path.resolve() if head is None else _export(path, head, Path(scratch))
-                with streams.err.status(f"running {len(tests)} tests"):
-                    tests = run_impacted(tests, sandbox, tree)
+            with tempfile.TemporaryDirectory(prefix="codeplan-trees-") as scratch:
+                tree = (
+                    path.resolve() if head is None else _export(path, head, Path(scratch) / "head")
+                )
+                if sweep:
+                    base_tree = _export(path, base, Path(scratch) / "base")
+                    with streams.err.status("running the whole suite"):
+                        tests = sweep_suite(tests, sandbox, tree, base_tree)
+                else:
+                    with streams.err.status(f"running {len(tests)} tests"):
+                        tests = run_impacted(tests, sandbox, tree)
         if output_format is OutputFormat.JSON:
             streams.out.file.write(json.dumps([to_json(t) for t in tests], indent=2) + "\n")
         else:
@@ -103,16 +119,17 @@ def _print(streams: Consoles, tests: list[ImpactedTest]) -> None:
     streams.out.print(table)
 
 
-def _export(path: Path, head: str, scratch: Path) -> Path:
-    """The `head` revision's files, for running its tests (the repository is untouched)."""
+def _export(path: Path, revision: str, folder: Path) -> Path:
+    """The revision's files in `folder`, for running its tests (the repository is untouched)."""
     repo = git.Repo(path, search_parent_directories=True)
     top = Path(repo.working_tree_dir or path).resolve()
-    archive = scratch / "head.tar"
+    folder.mkdir(parents=True)
+    archive = folder.with_suffix(".tar")
     with archive.open("wb") as stream:
-        repo.archive(stream, treeish=head)
+        repo.archive(stream, treeish=revision)
     with tarfile.open(archive) as tar:
-        tar.extractall(scratch / "tree", filter="data")
-    return scratch / "tree" / path.resolve().relative_to(top)
+        tar.extractall(folder, filter="data")
+    return folder / path.resolve().relative_to(top)
 
 
 @app.command()

@@ -111,13 +111,13 @@ def run_impacted(tests: Sequence[ImpactedTest], sandbox: Sandbox, tree: Path) ->
     selected = sorted({t.node_id for t in tests})
     if len(selected) > MAX_NODE_IDS:
         selected = sorted({t.path for t in tests})
-    run = _run(sandbox, tree, selected)
+    run = run_outcome(sandbox, tree, selected)
     # a module that fails to import stops pytest before anything runs: its tests are
     # broken, and the others are run again without it
     uncollected = {o.id.split("::")[0] for o in run.tests if o.message == COLLECTION_FAILURE}
     if uncollected:
         rest = [n for n in selected if n.split("::")[0] not in uncollected]
-        run = _run(sandbox, tree, rest) if rest else run
+        run = run_outcome(sandbox, tree, rest) if rest else run
     outcomes: dict[str, list[TestOutcome]] = {}
     for outcome in run.tests:  # a parametrized test's cases share its node id
         outcomes.setdefault(outcome.id.split("[", 1)[0], []).append(outcome)
@@ -125,23 +125,35 @@ def run_impacted(tests: Sequence[ImpactedTest], sandbox: Sandbox, tree: Path) ->
     verdicts = []
     for test in tests:
         if test.path in uncollected:
-            evidence = Evidence("run", "error: its test module fails to import on the changed code")
-            verdicts.append(
-                replace(test, status=TestStatus.BROKEN, reasons=(*test.reasons, evidence))
-            )
+            verdicts.append(broken_on_import(test))
         else:
-            verdicts.append(_verdict(test, outcomes.get(test.node_id, []), missing))
+            verdicts.append(verdict_from(test, outcomes, missing))
     return verdicts
+
+
+def broken_on_import(test: ImpactedTest) -> ImpactedTest:
+    evidence = Evidence("run", "error: its test module fails to import on the changed code")
+    return replace(test, status=TestStatus.BROKEN, reasons=(*test.reasons, evidence))
 
 
 COLLECTION_FAILURE = "collection failure"  # pytest's JUnit message for a module import error
 
 
-def _run(sandbox: Sandbox, tree: Path, selected: Sequence[str]) -> TestRun:
-    run = sandbox.run_tests(tree, selected)
+def run_outcome(
+    sandbox: Sandbox, tree: Path, selected: Sequence[str], *, rerun: bool = True
+) -> TestRun:
+    """The sandbox's test run over `tree` (an engine that failed is an error, not a run)."""
+    run = sandbox.run_tests(tree, selected, rerun_failures=rerun)
     if run.infrastructure_error:
         raise SandboxError(run.infrastructure_error)
     return run
+
+
+def verdict_from(
+    test: ImpactedTest, outcomes: Mapping[str, Sequence[TestOutcome]], missing: str
+) -> ImpactedTest:
+    """The test's verdict from a run's outcomes by node id (`missing`: why it has none)."""
+    return _verdict(test, outcomes.get(test.node_id, []), missing)
 
 
 def _verdict(test: ImpactedTest, outcomes: Sequence[TestOutcome], missing: str) -> ImpactedTest:

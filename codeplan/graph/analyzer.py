@@ -68,8 +68,9 @@ class ResolutionIndex:
         return self._providers.get(key, [])
 
     def consult(self, keys: tuple[str, ...] | frozenset[str] | set[str]) -> None:
-        for frame in self._frames:
-            frame.update(keys)
+        # only the innermost frame records; it hands its keys outward when it closes
+        if self._frames:
+            self._frames[-1].update(keys)
 
     def block(self, block_id: str) -> Block | None:
         return self._blocks.get(block_id)
@@ -89,6 +90,8 @@ class ResolutionIndex:
             yield frame
         finally:
             self._frames.pop()
+            if self._frames:
+                self._frames[-1].update(frame)
 
 
 class Resolver(Protocol):

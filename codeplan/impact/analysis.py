@@ -141,11 +141,6 @@ def _checkable(
         return None
     if not any(label in _SIGNATURE_LABELS for label in item.labels):
         return None
-    if ChangeLabel.PARAM_ADDED_OPTIONAL in item.labels:
-        # every call still binds, but callers may have to thread the new parameter
-        # through: the change a repair loop driven by failures never finds (the CodePlan
-        # paper's point), so the editor sees them all
-        return None
     signature = signature_change(change.old, change.new)
     if signature is None:
         return None

@@ -10,6 +10,7 @@ Whatever can't be told (argument splats, unknown decorators, unparsable text) ne
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,6 +35,7 @@ _TRANSPARENT = frozenset(
      "final", "contextmanager", "asynccontextmanager"}
 )  # fmt: skip
 _POSITIONAL = ("positional-only", "positional")
+_NAMED = ("positional", "keyword-only")  # what a caller can pass by name
 
 
 @dataclass(frozen=True)
@@ -315,12 +317,18 @@ def _describe(slot: Slot) -> str:
 
 
 def caller_verdict(change: SignatureChange, source: bytes, caller: Block) -> CallerVerdict:
-    """Keep the caller unless every call of it to the changed function binds as before."""
+    """Keep the caller unless every call of it to the changed function binds as before
+    and it has nothing to pass to a parameter that was added."""
     calls = calls_to(source, caller, change.name, class_name=change.class_name)
     if not calls:
         # unreadable, or the graph links it without a call we recognise (a callback, an
         # alias): it needs a look
         return CallerVerdict(True, "")
+    threaded = _names_at_hand(change, source[caller.start_byte : caller.end_byte])
+    if threaded:
+        # a new optional parameter is threaded through from callers that already hold a
+        # value of that name; the others keep working on its default
+        return CallerVerdict(True, f"may pass `{threaded[0]}` on to the new parameter")
     for call in calls:
         readings = _interpretations(change, call.receiver)
         # a reading the old signature rejects is not how the call was meant (when none is
@@ -333,6 +341,13 @@ def caller_verdict(change: SignatureChange, source: bytes, caller: Block) -> Cal
             if reason is not None:
                 return CallerVerdict(True, reason)
     return CallerVerdict(False, "")
+
+
+def _names_at_hand(change: SignatureChange, caller_text: bytes) -> list[str]:
+    """The added parameters whose names the caller's own text already uses."""
+    before = {parameter.name for parameter in change.old_params}
+    added = [p.name for p in change.new_params if p.name not in before and p.kind in _NAMED]
+    return [name for name in added if re.search(rb"\b%s\b" % re.escape(name.encode()), caller_text)]
 
 
 def _interpretations(change: SignatureChange, receiver: str) -> list[tuple[bool, bool]]:

@@ -61,7 +61,8 @@ _CONTAINERS = {
 
 
 def text(node: Node) -> str:
-    return node.text.decode("utf-8", "replace") if node.text is not None else ""
+    raw = node.text  # a property that copies the bytes out on every read: read it once
+    return raw.decode("utf-8", "replace") if raw is not None else ""
 
 
 def dotted_expr(dotted: str) -> Expr:

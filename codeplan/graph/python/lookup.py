@@ -19,6 +19,7 @@ KEY_PREFIX = "python:"
 class FactsLookup:
     def __init__(self, index: ResolutionIndex) -> None:
         self.index = index
+        self._module_keys: dict[str, tuple[str]] = {}
 
     def _module_facts(self, module: str) -> FileFacts | None:
         for facts in self.index.lookup(KEY_PREFIX + module):
@@ -79,7 +80,10 @@ class FactsLookup:
     def _facts_of(self, path: str) -> FileFacts | None:
         facts = self.index.facts(path)
         if facts is not None:
-            self.index.consult({KEY_PREFIX + facts.data["module"]})
+            keys = self._module_keys.get(path)
+            if keys is None:  # a path's module name never changes: build its key once
+                keys = self._module_keys[path] = (KEY_PREFIX + facts.data["module"],)
+            self.index.consult(keys)
         return facts
 
     def _kind(self, some_block_id: str) -> BlockKind | None:

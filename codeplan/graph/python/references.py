@@ -74,7 +74,7 @@ class ReferenceCollector:
         kind = node.type
         if kind == "call":
             function = node.child_by_field_name("function")
-            if function is not None and not _hidden(function, hidden):
+            if function is not None and not (hidden and _hidden(function, hidden)):
                 self._reference(function, scope, "call")
             self._visit_inner(function, scope, hidden)
             arguments = node.child_by_field_name("arguments")
@@ -84,7 +84,7 @@ class ReferenceCollector:
                 # a bare function passed as an argument is a callback: context "arg"
                 self._visit(argument, scope, "arg", hidden)
         elif kind in ("identifier", "attribute"):
-            if not _hidden(node, hidden):
+            if not (hidden and _hidden(node, hidden)):
                 self._reference(node, scope, context)
             self._visit_inner(node, scope, hidden)
         elif kind == "keyword_argument":

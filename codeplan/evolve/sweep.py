@@ -1,0 +1,112 @@
+"""The dynamic stage's safety net: run the whole suite, not only the tests static analysis
+reached, so that every test the change breaks is found.
+
+A change can break a test no static link reaches (a fixture built by reflection, a value
+compared through three layers of helpers).  The sweep runs the whole suite over the
+changed tree once: the reached tests get their verdicts from that run as `run_impacted`
+would give them, and every other failing test is a suspect.  Suspects, and the reached
+tests found broken, run again over the base tree: a test that fails there too was failing
+before the change (the environment, not the change) and is not reported as broken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from codeplan.evolve.model import Evidence, ImpactedTest, TestStatus
+from codeplan.evolve.verdict import (
+    COLLECTION_FAILURE,
+    MAX_NODE_IDS,
+    broken_on_import,
+    run_outcome,
+    verdict_from,
+)
+from codeplan.sandbox.model import TestOutcome, TestRun
+from codeplan.sandbox.session import Sandbox
+
+KEEP_GOING = "--continue-on-collection-errors"  # one module that fails to import stops no other
+_FAILED = ("failed", "error")
+
+
+def sweep_suite(
+    tests: Sequence[ImpactedTest], sandbox: Sandbox, tree: Path, base_tree: Path
+) -> list[ImpactedTest]:
+    """`tests` with their verdicts from a whole-suite run over `tree`, followed by the
+    tests no static evidence reached that fail over `tree` and pass over `base_tree`."""
+    run = run_outcome(sandbox, tree, [KEEP_GOING])
+    by_node = _by_node(run)
+    unimportable = {o.id.split("::")[0] for o in run.tests if o.message == COLLECTION_FAILURE}
+    missing = "the run timed out" if run.timed_out else "not collected"
+    judged = [
+        broken_on_import(test)
+        if test.path in unimportable
+        else verdict_from(test, by_node, missing)
+        for test in tests
+    ]
+    reached = {test.node_id for test in tests}
+    unreached = sorted(
+        node
+        for node, outcomes in by_node.items()
+        if node not in reached and "::" in node and _fails(outcomes)
+    )
+    suspects = [*unreached, *(t.node_id for t in judged if t.status is TestStatus.BROKEN)]
+    before = _outcomes(sandbox, base_tree, suspects)
+    result = [
+        _failing_before(test)
+        if test.status is TestStatus.BROKEN and before.get(test.node_id) == "failed"
+        else test
+        for test in judged
+    ]
+    for node in unreached:
+        if before.get(node) == "passed":
+            result.append(_unreached(node, by_node[node]))
+    return result
+
+
+def _by_node(run: TestRun) -> dict[str, list[TestOutcome]]:
+    outcomes: dict[str, list[TestOutcome]] = {}
+    for outcome in run.tests:  # a parametrized test's cases share its node id
+        outcomes.setdefault(outcome.id.split("[", 1)[0], []).append(outcome)
+    return outcomes
+
+
+def _fails(outcomes: Sequence[TestOutcome]) -> bool:
+    return any(o.outcome in _FAILED and not o.flaky for o in outcomes)
+
+
+def _outcomes(sandbox: Sandbox, tree: Path, nodes: Sequence[str]) -> dict[str, str]:
+    """passed | failed | absent, for each node over `tree`."""
+    if not nodes:
+        return {}
+    selected = sorted(set(nodes))
+    if len(selected) > MAX_NODE_IDS:
+        selected = sorted({node.split("::")[0] for node in selected})
+    by_node = _by_node(run_outcome(sandbox, tree, [KEEP_GOING, *selected], rerun=False))
+    found = {}
+    for node in nodes:
+        outcomes = by_node.get(node, [])
+        if any(o.outcome in _FAILED for o in outcomes):
+            found[node] = "failed"
+        elif any(o.outcome in ("passed", "xpass") for o in outcomes):
+            found[node] = "passed"
+        else:
+            found[node] = "absent"  # skipped, or not there before the change
+    return found
+
+
+def _failing_before(test: ImpactedTest) -> ImpactedTest:
+    evidence = Evidence("run", "fails before the change too: not the change's doing")
+    return replace(test, status=TestStatus.UNKNOWN, reasons=(*test.reasons, evidence))
+
+
+def _unreached(node: str, outcomes: Sequence[TestOutcome]) -> ImpactedTest:
+    path, _, rest = node.partition("::")
+    first = next(o for o in outcomes if o.outcome in _FAILED)
+    line = (first.message.strip().splitlines() or ["(no message)"])[0]
+    detail = f"{first.outcome}: {line}; passes before the change, though no static link reaches it"
+    # found by running it, not by any static link: as certain as evidence gets
+    return ImpactedTest(
+        path, rest.replace("::", "."), TestStatus.BROKEN, (Evidence("run", detail),), score=1.0
+    )
