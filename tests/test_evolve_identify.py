@@ -250,10 +250,23 @@ def test_reached_but_failing_all_along() -> None:
 """
 
 
+REFLECTIVE_AT_IMPORT = """import importlib
+from decimal import Decimal
+
+_pricing = importlib.import_module("inventory.pricing")
+NET = getattr(_pricing, "price_" + "with_tax")(Decimal("10.00"), "food")
+
+
+def test_computed_at_import_time() -> None:
+    assert NET == Decimal("10.50")
+"""
+
+
 def test_the_sweep_finds_broken_tests_no_static_link_reaches_and_not_old_failures(
     repo: Path,
 ) -> None:
     (repo / "tests" / "test_reflection.py").write_text(REFLECTIVE_TESTS)
+    (repo / "tests" / "test_reflection_at_import.py").write_text(REFLECTIVE_AT_IMPORT)
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "a test through reflection, and one failing all along")
     edit(repo / "inventory" / "pricing.py", PRICE, SWAPPED)
@@ -263,10 +276,15 @@ def test_the_sweep_finds_broken_tests_no_static_link_reaches_and_not_old_failure
     outcome = run("tests", "impacted", repo, "--run", "--backend", "local", "--format", "json")
     assert outcome.exit_code == 1, outcome.err  # something is broken
     found = {d["qualname"]: d for d in json.loads(outcome.out)}
+    # a module that fails to import is reported through its tests, not as a test itself
+    assert all(name.isidentifier() for name in found), sorted(found)
     reflective = found["test_through_reflection"]
     assert reflective["status"] == "broken"
     assert "no static link reaches it" in reflective["reasons"][-1]["detail"]
     assert "test_failing_all_along" not in found
+    at_import = found["test_computed_at_import_time"]
+    assert at_import["status"] == "broken"
+    assert "fails to import" in at_import["reasons"][-1]["detail"]
     reached = found["test_reached_but_failing_all_along"]
     assert reached["status"] == "unknown"
     assert reached["reasons"][-1]["detail"].startswith("fails before the change too")

@@ -49,10 +49,13 @@ def sweep_suite(
     unreached = sorted(
         node
         for node, outcomes in by_node.items()
-        if node not in reached and "::" in node and _fails(outcomes)
+        if node not in reached
+        and _fails(outcomes)
+        and not any(o.message == COLLECTION_FAILURE for o in outcomes)  # a module, not a test
     )
     suspects = [*unreached, *(t.node_id for t in judged if t.status is TestStatus.BROKEN)]
-    before = _outcomes(sandbox, base_tree, suspects)
+    # a module that no longer imports lists none of its tests: the base tree's run does
+    before = _outcomes(sandbox, base_tree, [*suspects, *sorted(unimportable)])
     result = [
         _failing_before(test)
         if test.status is TestStatus.BROKEN and before.get(test.node_id) == "failed"
@@ -62,6 +65,10 @@ def sweep_suite(
     for node in unreached:
         if before.get(node) == "passed":
             result.append(_unreached(node, by_node[node]))
+    for node, verdict in sorted(before.items()):
+        module = node.split("::")[0]
+        if module in unimportable and node not in reached and verdict == "passed":
+            result.append(_unreached_unimportable(node))
     return result
 
 
@@ -76,16 +83,17 @@ def _fails(outcomes: Sequence[TestOutcome]) -> bool:
     return any(o.outcome in _FAILED and not o.flaky for o in outcomes)
 
 
-def _outcomes(sandbox: Sandbox, tree: Path, nodes: Sequence[str]) -> dict[str, str]:
-    """passed | failed | absent, for each node over `tree`."""
-    if not nodes:
+def _outcomes(sandbox: Sandbox, tree: Path, selection: Sequence[str]) -> dict[str, str]:
+    """passed | failed | absent over `tree`, for each selected node, and for every test of
+    each selected module."""
+    if not selection:
         return {}
-    selected = sorted(set(nodes))
+    selected = sorted(set(selection))
     if len(selected) > MAX_NODE_IDS:
         selected = sorted({node.split("::")[0] for node in selected})
     by_node = _by_node(run_outcome(sandbox, tree, [KEEP_GOING, *selected], rerun=False))
     found = {}
-    for node in nodes:
+    for node in {*selection, *by_node}:
         outcomes = by_node.get(node, [])
         if any(o.outcome in _FAILED for o in outcomes):
             found[node] = "failed"
@@ -102,10 +110,18 @@ def _failing_before(test: ImpactedTest) -> ImpactedTest:
 
 
 def _unreached(node: str, outcomes: Sequence[TestOutcome]) -> ImpactedTest:
-    path, _, rest = node.partition("::")
     first = next(o for o in outcomes if o.outcome in _FAILED)
     line = (first.message.strip().splitlines() or ["(no message)"])[0]
-    detail = f"{first.outcome}: {line}; passes before the change, though no static link reaches it"
+    return _found_by_running(node, f"{first.outcome}: {line}")
+
+
+def _unreached_unimportable(node: str) -> ImpactedTest:
+    return _found_by_running(node, "error: its test module fails to import on the changed code")
+
+
+def _found_by_running(node: str, failure: str) -> ImpactedTest:
+    path, _, rest = node.partition("::")
+    detail = f"{failure}; passes before the change, though no static link reaches it"
     # found by running it, not by any static link: as certain as evidence gets
     return ImpactedTest(
         path, rest.replace("::", "."), TestStatus.BROKEN, (Evidence("run", detail),), score=1.0
