@@ -172,3 +172,42 @@ def test_annotated_splats_are_variadic_and_what_follows_is_keyword_only() -> Non
         ("b", "keyword-only", None),
         ("kw", "var-keyword", "str"),
     ]
+
+
+OVERLOADS = """from typing import overload
+
+
+@overload
+def parse(x: int) -> int: ...
+
+
+@overload
+def parse(x: str) -> str: ...
+
+
+def parse(x):
+    return x
+"""
+
+
+def test_an_inserted_overload_is_one_addition_not_a_shift_of_every_later_one() -> None:
+    second = "@overload\ndef parse(x: str)"
+    inserted = OVERLOADS.replace(
+        second, "@overload\ndef parse(x: bytes) -> bytes: ...\n\n\n" + second
+    )
+    assert changes(OVERLOADS, inserted) == {"parse#2": (ChangeKind.ADDED, {"AM"})}
+    # the implementation, now parse#4, is edited: it alone is modified
+    edited = inserted.replace("    return x\n", "    return x or None\n")
+    found = changes(OVERLOADS, edited)
+    assert found["parse#4"][0] is ChangeKind.MODIFIED and found["parse#2"][0] is ChangeKind.ADDED
+    assert len(found) == 2
+
+
+def test_a_property_setter_edit_modifies_the_setter_only() -> None:
+    before = (
+        "class C:\n    @property\n    def x(self):\n        return self._x\n\n"
+        "    @x.setter\n    def x(self, value):\n        self._x = value\n"
+    )
+    after = before.replace("self._x = value", "self._x = int(value)")
+    found = changes(before, after)
+    assert found["C.x#2"] == (ChangeKind.MODIFIED, {"MMB"}) and "C.x" not in found

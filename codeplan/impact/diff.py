@@ -5,11 +5,13 @@ modifies the method, not its class and module as well.  A deleted and an added b
 the same kind under the same parent are a rename when their own text is the same once the
 name is ignored, or when they sit at the same position among their siblings; a block of
 the same name and text elsewhere (another file or class) is a move, reported as a rename
-so that whoever referred to the old place is found.
+so that whoever referred to the old place is found.  Same-named siblings (overloads, a
+property's getter and setter) are paired by their text, not by their `#n` order.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
@@ -76,15 +78,14 @@ def diff_blocks(
     """The changes from the old blocks to the new ones, in a stable order."""
     old = _Side({b.id: b for b in old_blocks}, old_sources)
     new = _Side({b.id: b for b in new_blocks}, new_sources)
-    changes: list[BlockChange] = []
-    for block_id in sorted(old.blocks.keys() & new.blocks.keys()):
+    changes, renamed, paired = _diff_families(old, new)
+    for block_id in sorted((old.blocks.keys() & new.blocks.keys()) - paired):
         before, after = old.blocks[block_id], new.blocks[block_id]
         if _digest(old.own_text(before)) != _digest(new.own_text(after)):
             changes.append(BlockChange(ChangeKind.MODIFIED, before, after))
     # parents sort before their children, so a renamed class is paired before its members
-    deleted = [old.blocks[i] for i in sorted(old.blocks.keys() - new.blocks.keys())]
-    added = [new.blocks[i] for i in sorted(new.blocks.keys() - old.blocks.keys())]
-    renamed: dict[str, str] = {}
+    deleted = [old.blocks[i] for i in sorted(old.blocks.keys() - new.blocks.keys() - paired)]
+    added = [new.blocks[i] for i in sorted(new.blocks.keys() - old.blocks.keys() - paired)]
     for before in deleted:
         moved = _moved_with_parent(before, added, renamed)
         if moved is not None:
@@ -104,6 +105,43 @@ def diff_blocks(
             changes.append(BlockChange(kind, before, partner))
     changes.extend(BlockChange(ChangeKind.ADDED, None, after) for after in added)
     return sorted(changes, key=lambda c: (c.block.path, c.block.start_byte, c.kind.value))
+
+
+def _diff_families(old: _Side, new: _Side) -> tuple[list[BlockChange], dict[str, str], set[str]]:
+    """Same-named siblings (overloads, a property's getter and setter: `f`, `f#2`, ...)
+    are told apart by their order, so inserting one shifts the ids of those after it.
+    Paired by their text instead: the changes, old id -> new id where an id shifted, and
+    every id (either side) these families account for."""
+    changes: list[BlockChange] = []
+    renamed: dict[str, str] = {}
+    paired: set[str] = set()
+    old_families, new_families = _families(old), _families(new)
+    for key in sorted(old_families.keys() & new_families.keys(), key=str):
+        before, after = old_families[key], new_families[key]
+        if len(before) < 2 and len(after) < 2:
+            continue
+        paired.update(b.id for b in (*before, *after))
+        old_digests = [_digest(old.own_text(b)) for b in before]
+        new_digests = [_digest(new.own_text(b)) for b in after]
+        matcher = difflib.SequenceMatcher(None, old_digests, new_digests, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            olds, news = before[i1:i2], after[j1:j2]
+            for was, now in zip(olds, news, strict=False):
+                if was.id != now.id:
+                    renamed[was.id] = now.id
+                if tag != "equal":
+                    changes.append(BlockChange(ChangeKind.MODIFIED, was, now))
+            changes.extend(BlockChange(ChangeKind.DELETED, b, None) for b in olds[len(news) :])
+            changes.extend(BlockChange(ChangeKind.ADDED, None, b) for b in news[len(olds) :])
+    return changes, renamed, paired
+
+
+def _families(side: _Side) -> dict[tuple[str, str | None, str, str], list[Block]]:
+    families: dict[tuple[str, str | None, str, str], list[Block]] = {}
+    for block in sorted(side.blocks.values(), key=lambda b: b.start_byte):
+        base = re.sub(r"#\d+$", "", block.qualname)
+        families.setdefault((block.path, block.parent, block.kind.value, base), []).append(block)
+    return families
 
 
 def _moved_with_parent(before: Block, added: list[Block], renamed: dict[str, str]) -> Block | None:
