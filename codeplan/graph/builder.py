@@ -19,7 +19,7 @@ from pathlib import Path
 
 from codeplan.graph.analyzer import LanguageAnalyzer, ResolutionIndex, Resolver
 from codeplan.graph.cache import AnalysisCache
-from codeplan.graph.codegraph import CodeGraph
+from codeplan.graph.codegraph import CodeGraph, innermost_at
 from codeplan.graph.files import SkippedFile, check_source, discover_files, read_source
 from codeplan.graph.gcpause import collector_paused
 from codeplan.graph.model import (
@@ -130,6 +130,17 @@ class GraphBuilder:
 
     def facts(self, path: str) -> FileFacts | None:
         return self._facts.get(path)
+
+    def current_blocks(self, path: str) -> tuple[Block, ...]:
+        """The blocks of `path` as the file is now.  After `update_file(keep_stale=True)`
+        the graph also holds the blocks it removed, as targets of stale edges; their lines
+        and bytes describe a text that is gone."""
+        facts = self._facts.get(path)
+        return facts.blocks if facts is not None else ()
+
+    def block_at(self, path: str, line: int) -> Block | None:
+        """The innermost current block of `path` containing `line`."""
+        return innermost_at(self.current_blocks(path), line)
 
     def resolve(self, name: str, scope: str) -> list[Block]:
         """The blocks a name (`helper`, `self.repo.save`, `pkg.mod.Class`) denotes as seen

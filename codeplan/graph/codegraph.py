@@ -152,13 +152,7 @@ class CodeGraph:
 
     def block_at(self, path: str, line: int) -> Block | None:
         """The innermost block of `path` containing `line` (for mapping diagnostics)."""
-        best: Block | None = None
-        for block in self.blocks_in(path):
-            if block.start_line <= line <= block.end_line and (
-                best is None or block.end_byte - block.start_byte <= best.end_byte - best.start_byte
-            ):
-                best = block
-        return best
+        return innermost_at(self.blocks_in(path), line)
 
     # -- relations -----------------------------------------------------------------------
 
@@ -301,3 +295,14 @@ class CodeGraph:
             frozenset(self.edges()),
             frozenset(self.unresolved()),
         )
+
+
+def innermost_at(blocks: Iterable[Block], line: int) -> Block | None:
+    """The smallest of `blocks` whose lines contain `line`."""
+    best: Block | None = None
+    for block in blocks:
+        if block.start_line <= line <= block.end_line and (
+            best is None or block.end_byte - block.start_byte <= best.end_byte - best.start_byte
+        ):
+            best = block
+    return best

@@ -309,7 +309,7 @@ class PlanLoop:
         failed, and the test or call site that exposed it)."""
         seeded: list[str] = []
         for location in diagnostic.locations:
-            block = self.builder.graph.block_at(location.path, location.line)
+            block = self.builder.block_at(location.path, location.line)
             if block is None or block.id in seeded or not block.qualname:
                 continue
             if plan.edits_of_block(block.id) >= self.budget.max_edits_per_block:

@@ -46,12 +46,12 @@ def update_graph(
     histories developers edit most of those callers anyway, see the README)."""
     paths = [c.path for c in changes]
     old_view = builder.graph.neighbourhood(paths)
-    old_blocks = [b for p in paths for b in builder.graph.blocks_in(p)]
+    old_blocks = [b for p in paths for b in builder.current_blocks(p)]
     for change in changes:
         builder.update_file(
             change.path, change.after, keep_stale=True, deleted=change.after is None
         )
-    new_blocks = [b for p in paths for b in builder.graph.blocks_in(p)]
+    new_blocks = [b for p in paths for b in builder.current_blocks(p)]
     old_sources = {c.path: c.before for c in changes if c.before is not None}
     new_sources = {c.path: c.after for c in changes if c.after is not None}
     block_changes = diff_blocks(old_blocks, new_blocks, old_sources, new_sources)
