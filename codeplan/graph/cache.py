@@ -31,11 +31,10 @@ _Decoded = TypeVar("_Decoded")
 
 CACHE_FILE_NAME = "graph-cache.sqlite3"
 # Bump whenever the tables or the payload encoding change: a mismatch wipes the cache.
-SCHEMA_VERSION = "2"  # 2: marshal payloads
+SCHEMA_VERSION = "3"  # 3: marshal payloads behind a CRC-32
 BUSY_TIMEOUT_SECONDS = 30.0
 # Stays under SQLite's historical limit of 999 bound parameters per statement.
 _PATHS_PER_QUERY = 900
-_COMPRESSION_LEVEL = 1  # payloads are small; speed matters more than size
 
 _TABLES = {
     "facts": "path TEXT PRIMARY KEY, content_hash TEXT NOT NULL,"
@@ -229,7 +228,9 @@ def _encode(path: str, document: Mapping[str, Any]) -> bytes | None:
     except ValueError as error:
         logger.warning("not caching %s: its analysis is not serialisable (%s)", path, error)
         return None
-    return zlib.compress(packed, _COMPRESSION_LEVEL)
+    # not compressed: the bulky analyzer payload inside is already, and compressing the
+    # rest cost a cold build more time than the disk it saved was worth
+    return zlib.crc32(packed).to_bytes(4, "big") + packed
 
 
 def _facts_key(facts: FileFacts) -> tuple[str, str, str]:
@@ -238,6 +239,9 @@ def _facts_key(facts: FileFacts) -> tuple[str, str, str]:
 
 def _decode(payload: Any, parse: Callable[[Any], _Decoded]) -> _Decoded | None:
     try:
-        return parse(marshal.loads(zlib.decompress(payload)))
+        body = payload[4:]
+        if zlib.crc32(body).to_bytes(4, "big") != payload[:4]:
+            return None  # damaged: marshal must never see bytes that were not written
+        return parse(marshal.loads(body))
     except Exception:  # any damage to a cached row makes it a miss
         return None
