@@ -211,3 +211,24 @@ def test_a_property_setter_edit_modifies_the_setter_only() -> None:
     after = before.replace("self._x = value", "self._x = int(value)")
     found = changes(before, after)
     assert found["C.x#2"] == (ChangeKind.MODIFIED, {"MMB"}) and "C.x" not in found
+
+
+def test_imports_renamed_together_are_each_paired_with_their_own_new_name() -> None:
+    # sorted imports: the renamed ones move up, past `format_filename`
+    before = (
+        "from .utils import format_filename\nfrom .utils import LazyFile\n"
+        "from .utils import safecall\n\n\ndef f():\n    pass\n"
+    )
+    after = (
+        "from .utils import _LazyFile\nfrom .utils import _safecall\n"
+        "from .utils import format_filename\n\n\ndef f():\n    pass\n"
+    )
+    analyzer = PythonAnalyzer()
+    old = analyzer.extract(PATH, before.encode()).blocks
+    new = analyzer.extract(PATH, after.encode()).blocks
+    found = diff_blocks(old, new, {PATH: before.encode()}, {PATH: after.encode()})
+    pairs = {(c.old.qualname if c.old else None, c.new.qualname if c.new else None) for c in found}
+    assert pairs == {
+        ("import:LazyFile", "import:_LazyFile"),
+        ("import:safecall", "import:_safecall"),
+    }

@@ -156,11 +156,16 @@ def _moved_with_parent(before: Block, added: list[Block], renamed: dict[str, str
 def _rename_partner(before: Block, added: list[Block], old: _Side, new: _Side) -> Block | None:
     """Same kind and parent, and the same body or the same place: renamed.  Failing that,
     the same name and body in another file or class: moved."""
-    body = _without_name(old.own_text(before), before.name)
+    body = _without_name(old.own_text(before), _bare(before))
     siblings = [b for b in added if b.kind is before.kind and b.parent == before.parent]
-    same_body = [c for c in siblings if _without_name(new.own_text(c), c.name) == body]
+    same_body = [c for c in siblings if _without_name(new.own_text(c), _bare(c)) == body]
     if len(same_body) == 1:
         return same_body[0]
+    if len(same_body) > 1:
+        # e.g. two `from .utils import X` made private at once: each to its own new name
+        closest = _closest_name(_bare(before), same_body)
+        if closest is not None:
+            return closest
     if siblings:
         old_position = old.siblings(before).index(before.id)
         same_place = [c for c in siblings if new.siblings(c).index(c.id) == old_position]
@@ -173,6 +178,21 @@ def _rename_partner(before: Block, added: list[Block], old: _Side, new: _Side) -
         if b.kind is before.kind and b.name == before.name and _digest(new.own_text(b)) == own
     ]
     return moved[0] if len(moved) == 1 else None
+
+
+def _closest_name(name: str, candidates: list[Block]) -> Block | None:
+    """The candidate whose name is clearly the most like `name`, if one is."""
+    ranked = sorted(
+        ((difflib.SequenceMatcher(None, name, _bare(c)).ratio(), c) for c in candidates),
+        key=lambda pair: -pair[0],
+    )
+    best, runner_up = ranked[0][0], ranked[1][0]
+    return ranked[0][1] if best >= 0.6 and best > runner_up else None
+
+
+def _bare(block: Block) -> str:
+    """The name as the text spells it (an import's block is named `import:NAME`)."""
+    return block.name.removeprefix("import:")
 
 
 def _without_name(text: bytes, name: str) -> bytes:
