@@ -6,12 +6,8 @@ This module wires the stages together; it holds no analysis of its own.
 
 from __future__ import annotations
 
-import io
-import tarfile
-import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +17,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from codeplan.config import read_config
+from codeplan.deliver.gitops import revision_tree
 from codeplan.deliver.messages import generate_message
 from codeplan.deliver.workspace import Workspace, slugify, working_tree_changes
 from codeplan.edit.llm import LLMEditor
@@ -193,7 +190,9 @@ def start_run(
     session = Session(store, record, workspace, builder, tuple(secrets), observer)
     oracle = oracle_factory()
     if oracle is not None:
-        with _base_tree(workspace) as base_tree:
+        # the baseline is validated on the base commit's tree, so problems the user's
+        # seed edits cause are not mistaken for pre-existing ones
+        with revision_tree(workspace.root, workspace.base_sha) as base_tree:
             baseline = oracle.validate(base_tree, [])
         keys = tuple(d.key for d in baseline.diagnostics)
         session.record = replace(record, progress=replace(record.progress, baseline=keys))
@@ -336,22 +335,6 @@ def _user_file_changes(workspace: Workspace, paths: Sequence[str]) -> list[FileC
     states = RepositoryStates(workspace.root)
     base = states.revision(workspace.base_sha)
     return [FileChange(p, states.contents(base, p), workspace.read(p)) for p in paths]
-
-
-@contextmanager
-def _base_tree(workspace: Workspace) -> Iterator[Path]:
-    """A temporary copy of the base commit's tree (the baseline is validated there, so
-    problems the user's seed edits cause are not mistaken for pre-existing ones)."""
-    data = io.BytesIO()
-    git.Repo(workspace.toplevel).archive(data, workspace.base_sha, format="tar")
-    data.seek(0)
-    with tempfile.TemporaryDirectory(prefix="codeplan-base-") as folder:
-        with tarfile.open(fileobj=data) as archive:
-            if hasattr(tarfile, "data_filter"):
-                archive.extractall(folder, filter="data")
-            else:  # pragma: no cover - Pythons without extraction filters
-                archive.extractall(folder)  # our own repository's tree
-        yield Path(folder) / workspace.prefix
 
 
 def _rewind(workspace: Workspace, record: RunRecord) -> None:

@@ -394,3 +394,26 @@ def test_slugify_empty_gets_a_hash() -> None:
     assert slug.startswith("task-") and len(slug) == len("task-") + 8
     assert slug != slugify("日本語") and slugify("日本語") == slugify("日本語")
     assert len(slugify("a b c d e f g h", max_len=5)) <= 5
+
+
+def test_revision_tree_is_a_throwaway_copy_of_a_revision_at_the_folders_place(
+    tmp_path: Path,
+) -> None:
+    from codeplan.deliver.gitops import revision_tree
+
+    repo = tmp_path / "repo"
+    (repo / "sub").mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "sub" / "a.py").write_text("x = 1\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "one")
+    (repo / "sub" / "a.py").write_text("x = 2\n")  # uncommitted: not in the copy
+    with revision_tree(repo / "sub", "HEAD") as copy:
+        assert (copy / "a.py").read_text() == "x = 1\n"
+        assert not (copy / ".git").exists()
+        kept = copy
+    assert not kept.exists()
+    assert (repo / "sub" / "a.py").read_text() == "x = 2\n"
+    with pytest.raises(WorkspaceError, match="could not export nowhere"):
+        with revision_tree(repo, "nowhere"):
+            pass

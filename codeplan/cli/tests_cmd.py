@@ -4,12 +4,10 @@ they now fail, pass on altered behaviour, or are unaffected."""
 from __future__ import annotations
 
 import json
-import tarfile
-import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
-import git
 import typer
 from rich.table import Table
 from rich.text import Text
@@ -24,6 +22,7 @@ from codeplan.cli.run_options import (
     RunFlags,
 )
 from codeplan.cli.sandbox_cmd import BackendOpt, open_sandbox_for_cli
+from codeplan.deliver.gitops import revision_tree
 from codeplan.evolve.evolve import evolve_tests
 from codeplan.evolve.identify import identify_impacted_tests, run_impacted
 from codeplan.evolve.model import ImpactedTest, TestStatus
@@ -74,12 +73,12 @@ def impacted(
             )
         if run and (tests or sweep):
             sandbox = open_sandbox_for_cli(streams, path, backend)
-            with tempfile.TemporaryDirectory(prefix="codeplan-trees-") as scratch:
-                tree = (
-                    path.resolve() if head is None else _export(path, head, Path(scratch) / "head")
-                )
+            with ExitStack() as trees:
+                tree = path.resolve()
+                if head is not None:
+                    tree = trees.enter_context(revision_tree(path, head))
                 if sweep:
-                    base_tree = _export(path, base, Path(scratch) / "base")
+                    base_tree = trees.enter_context(revision_tree(path, base))
                     with streams.err.status("running the whole suite"):
                         tests = sweep_suite(tests, sandbox, tree, base_tree)
                 else:
@@ -117,19 +116,6 @@ def _print(streams: Consoles, tests: list[ImpactedTest]) -> None:
             Text(why),
         )
     streams.out.print(table)
-
-
-def _export(path: Path, revision: str, folder: Path) -> Path:
-    """The revision's files in `folder`, for running its tests (the repository is untouched)."""
-    repo = git.Repo(path, search_parent_directories=True)
-    top = Path(repo.working_tree_dir or path).resolve()
-    folder.mkdir(parents=True)
-    archive = folder.with_suffix(".tar")
-    with archive.open("wb") as stream:
-        repo.archive(stream, treeish=revision)
-    with tarfile.open(archive) as tar:
-        tar.extractall(folder, filter="data")
-    return folder / path.resolve().relative_to(top)
 
 
 @app.command()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
+import tarfile
+import tempfile
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -155,3 +158,22 @@ def git_errors(action: str) -> Iterator[None]:
     except git.GitCommandError as error:
         detail = str(error.stderr or "").strip().removeprefix("stderr:").strip(" '\n")
         raise WorkspaceError(f"could not {action}: {detail or error}") from error
+
+
+@contextmanager
+def revision_tree(folder: Path, revision: str) -> Iterator[Path]:
+    """A temporary copy of `revision`'s files; yields where `folder` (the repository's
+    working tree or a folder inside it) lies in that copy.  The repository is untouched."""
+    with git.Repo(folder, search_parent_directories=True) as repo:
+        top = Path(repo.working_tree_dir or folder).resolve()
+        data = io.BytesIO()
+        with git_errors(f"export {revision}"):
+            repo.archive(data, revision, format="tar")
+    data.seek(0)
+    with tempfile.TemporaryDirectory(prefix="codeplan-tree-") as scratch:
+        with tarfile.open(fileobj=data) as archive:
+            if hasattr(tarfile, "data_filter"):
+                archive.extractall(scratch, filter="data")
+            else:  # pragma: no cover - Pythons without extraction filters
+                archive.extractall(scratch)  # a tree git itself wrote
+        yield Path(scratch) / folder.resolve().relative_to(top)

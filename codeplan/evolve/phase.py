@@ -16,14 +16,16 @@ from pathlib import Path
 import git
 
 from codeplan.config import read_config
+from codeplan.deliver.gitops import revision_tree
 from codeplan.deliver.workspace import Workspace
 from codeplan.edit.model import Editor, EditRequest, MeteredEditor, Usage
 from codeplan.errors import EditError, SandboxError
 from codeplan.evolve.changes import production_changes
 from codeplan.evolve.experiences import ExperienceBank
-from codeplan.evolve.identify import identify_impacted_tests, run_impacted
+from codeplan.evolve.identify import identify_impacted_tests
 from codeplan.evolve.model import Experience, ImpactedTest, ProductionChange, TestStatus
 from codeplan.evolve.retrieve import ExperienceIndex
+from codeplan.evolve.sweep import sweep_suite
 from codeplan.evolve.update import INSTRUCTION, TestUpdater, UpdateOutcome
 from codeplan.graph import GraphOptions
 from codeplan.graph.builder import GraphBuilder
@@ -75,7 +77,10 @@ def update_obsolete_tests(
         head = repo.head.commit.hexsha
     options = GraphOptions(cache_dir=repo_root / ".codeplan")
     found = identify_impacted_tests(workspace.root, base, head, options=options)
-    identified = run_impacted(found, sandbox, workspace.root)
+    # the whole suite: a test the change breaks is obsolete whether or not a static link
+    # reaches it (evolve/sweep.py)
+    with revision_tree(workspace.root, base) as base_tree:
+        identified = sweep_suite(found, sandbox, workspace.root, base_tree)
     obsolete = [t for t in identified if t.status in OBSOLETE]
     if not obsolete:
         return TestUpdates(tuple(identified), (), None)
