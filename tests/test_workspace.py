@@ -414,6 +414,8 @@ def test_revision_tree_is_a_throwaway_copy_of_a_revision_at_the_folders_place(
         kept = copy
     assert not kept.exists()
     assert (repo / "sub" / "a.py").read_text() == "x = 2\n"
-    with pytest.raises(WorkspaceError, match="could not export nowhere"):
-        with revision_tree(repo, "nowhere"):
-            pass
+    with (
+        pytest.raises(WorkspaceError, match="could not export nowhere"),
+        revision_tree(repo, "nowhere"),
+    ):
+        pass
