@@ -400,6 +400,11 @@ def _progress_line(case: ReplayCase) -> str:
 # -- the summary ----------------------------------------------------------------------------
 
 
+def _share(cases: list[ReplayCase], holds: Callable[[ReplayCase], bool]) -> float:
+    """The share of `cases` for which `holds` (1.0 of none)."""
+    return sum(holds(c) for c in cases) / len(cases) if cases else 1.0
+
+
 def summarise(cases: list[ReplayCase]) -> dict[str, Any]:
     ran = [c for c in cases if c.status != "error"]
     with_linked = [c for c in ran if c.linked]
@@ -419,21 +424,13 @@ def summarise(cases: list[ReplayCase]) -> dict[str, Any]:
         "cases": len(cases),
         "statuses": statuses,
         "cases_with_linked_blocks": len(with_linked),
-        "cases_missing_nothing_linked": (
-            sum(c.missed_linked == 0 for c in with_linked) / len(with_linked)
-            if with_linked
-            else 1.0
-        ),
+        "cases_missing_nothing_linked": _share(with_linked, lambda c: c.missed_linked == 0),
         "truth": sum(c.truth for c in ran),
         "linked": sum(c.linked for c in ran),
         "matched": matched,
         "missed_linked": sum(c.missed_linked for c in ran),
         "cases_with_caused_blocks": len(with_caused),
-        "cases_missing_nothing_caused": (
-            sum(c.missed_caused == 0 for c in with_caused) / len(with_caused)
-            if with_caused
-            else 1.0
-        ),
+        "cases_missing_nothing_caused": _share(with_caused, lambda c: c.missed_caused == 0),
         "caused": sum(c.caused for c in ran),
         "missed_caused": sum(c.missed_caused for c in ran),
         "missed": sum(c.missed for c in ran),
