@@ -8,8 +8,10 @@ change" when the commit left the block alone.  As in the CodePlan paper, the blo
 edited are compared with the other blocks the commit changed (the truth):
 
 - matched: edited and in the truth; missed linked: truth blocks related to the seed in the
-  parent's graph (callers, importers, overriders…) that were not edited; missed: all truth
-  blocks not edited; spurious: edited, not in the truth (0 with an oracle editor);
+  parent's graph (callers, importers, overriders…) that were not edited (a block the
+  commit deleted counts when the run asked about it: an oracle answers with text and
+  cannot delete; reported as linked_deleted_and_asked); missed: all truth blocks not
+  edited; spurious: edited, not in the truth (0 with an oracle editor);
 - editor calls per matched block, beside a baseline that sends every function, method or
   class whose own text (its nested blocks cut out) mentions the seed's name to the editor;
 - planner overhead: the run's wall time minus the editor's, per obligation, with and
@@ -100,6 +102,7 @@ class ReplayCase:
     linked: int = 0
     matched: int = 0
     missed_linked: int = 0
+    deleted_asked: int = 0  # linked blocks the commit deleted: asked about, not editable
     caused: int = 0  # linked blocks whose edit touches a line naming the seed
     missed_caused: int = 0
     missed: int = 0
@@ -180,6 +183,7 @@ class CommitOracle:
             self.answers.setdefault(old.id, text)
             # an answer that renamed the block is asked about again under its new name
             self.answers.setdefault(new.id, text)
+        self.asked: set[str] = set()
         self.calls = 0
         self.no_change = 0
         self.seconds = 0.0
@@ -187,6 +191,7 @@ class CommitOracle:
     def __call__(self, request: EditRequest) -> str | None:
         started = perf_counter()
         self.calls += 1
+        self.asked.add(request.block_id)
         answer = self.answers.get(request.block_id)
         if answer is None or answer == request.source:
             self.no_change += 1
@@ -284,6 +289,10 @@ def replay(clone: Path, history: HistoryCase, max_calls: int) -> ReplayCase | No
         result = planner.propagate(f"Replay of {history.commit.hexsha[:10]}")
         seconds = perf_counter() - started
     edited = run_edits(clone, result.run_id, history.parent.hexsha)
+    # an oracle answers with text, so it cannot delete: a block the commit deleted counts
+    # as reached when the run asked about it
+    deleted = {c.old.id for c in history.changes if c.old is not None and c.new is None}
+    reached = edited | (oracle.asked & deleted)
     return ReplayCase(
         commit=history.commit.hexsha[:10],
         seed=seed.old.id,
@@ -292,9 +301,10 @@ def replay(clone: Path, history: HistoryCase, max_calls: int) -> ReplayCase | No
         truth=len(truth),
         linked=len(linked),
         matched=len(edited & truth),
-        missed_linked=len(linked - edited),
+        missed_linked=len(linked - reached),
+        deleted_asked=len(linked & deleted & oracle.asked),
         caused=len(caused),
-        missed_caused=len(caused - edited),
+        missed_caused=len(caused - reached),
         missed=len(truth - edited),
         spurious=len(edited - truth),
         calls=oracle.calls,
@@ -308,7 +318,7 @@ def replay(clone: Path, history: HistoryCase, max_calls: int) -> ReplayCase | No
         worktree_seconds=setup[0],
         baseline_calls=len(baseline),
         baseline_matched=len(baseline & truth),
-        missed_ids=sorted(linked - edited),
+        missed_ids=sorted(linked - reached),
         spurious_ids=sorted(edited - truth),
     )
 
@@ -429,6 +439,7 @@ def summarise(cases: list[ReplayCase]) -> dict[str, Any]:
         "linked": sum(c.linked for c in ran),
         "matched": matched,
         "missed_linked": sum(c.missed_linked for c in ran),
+        "linked_deleted_and_asked": sum(c.deleted_asked for c in ran),
         "cases_with_caused_blocks": len(with_caused),
         "cases_missing_nothing_caused": _share(with_caused, lambda c: c.missed_caused == 0),
         "caused": sum(c.caused for c in ran),
