@@ -2,21 +2,16 @@
 
 Values are small tuples: ("mod", module), ("blk", block_id) for a class or function
 object, ("inst", class_id), ("super", class_id), ("ext", dotted) for what the repository
-does not define.  Evaluation either emits edges on behalf of one reference (`_Site`) or
+does not define.  Evaluation either emits edges on behalf of one reference (`Site`) or
 runs silently (inferring a variable's type, a function's return, a class's bases).
 
-Inference results are memoised with the dependency keys they consulted, so a memo hit
-still records the dependency; results computed across a recursion cut are not memoised,
-which keeps the outcome independent of evaluation order (an incremental update must equal
-a full rebuild).
+The memoised inference it builds on (returns, fields, bases, MRO) is inference.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from codeplan.graph.analyzer import ResolutionIndex
 from codeplan.graph.model import (
     BlockKind,
     Edge,
@@ -26,49 +21,16 @@ from codeplan.graph.model import (
     UnresolvedRef,
 )
 from codeplan.graph.python.exprs import Expr, dotted_expr, expr_dotted
-from codeplan.graph.python.lookup import KEY_PREFIX, FactsLookup
+from codeplan.graph.python.inference import Inference, Site, Value, as_inferred, dedupe
+from codeplan.graph.python.lookup import KEY_PREFIX
 
-Value = tuple[str, ...]
-_MAX_INFERENCE_DEPTH = 40
 _FUNCTION_KINDS = (BlockKind.FUNCTION, BlockKind.METHOD)
-_MAX_VALUES = 6
 
 
-@dataclass
-class _Site:
-    """Where emitted edges come from: the owner block of one reference."""
-
-    owner: str
-    line: int
-    edges: dict[tuple[str, str, Relation], int] = field(default_factory=dict)
-
-    def emit(self, target: str, relation: Relation, source: str | None = None) -> None:
-        key = (source or self.owner, target, relation)
-        if key not in self.edges or self.edges[key] > self.line:
-            self.edges[key] = self.line
-
-
-class PythonResolver(FactsLookup):
-    def __init__(self, index: ResolutionIndex) -> None:
-        super().__init__(index)
-        self._memo: dict[tuple[str, str], tuple[list[Value], frozenset[str]]] = {}
-        # memo keys by the file their key names and by the dependency keys they consulted,
-        # so an update forgets exactly what it must without scanning the whole memo
-        self._memo_by_path: dict[str, set[tuple[str, str]]] = {}
-        self._memo_by_dependency: dict[str, set[tuple[str, str]]] = {}
-        self._active: set[tuple[str, str]] = set()
-        self._cuts = 0
-
-    def invalidate(self, path: str, keys: frozenset[str]) -> None:
-        stale = set(self._memo_by_path.pop(path, ()))
-        for key in keys:
-            stale |= self._memo_by_dependency.pop(key, set())
-        for memo_key in stale:
-            self._memo.pop(memo_key, None)
-
+class PythonResolver(Inference):
     def resolve_name(self, name: str, scope: str) -> list[str]:
         path = scope.split("::", 1)[0]
-        site = _Site(scope, 0)
+        site = Site(scope, 0)
         values = self._eval(dotted_expr(name), path, scope, site)
         found = [v[1] for v in values if v[0] == "blk"]
         found += [self._module_path(v[1]) for v in values if v[0] == "mod"]
@@ -92,7 +54,7 @@ class PythonResolver(FactsLookup):
             self._class_edges(facts, edges)
             self._import_edges(facts, edges, unresolved)
             for owner, expr, context, line in data["refs"]:
-                site = _Site(owner, line, edges)
+                site = Site(owner, line, edges)
                 self._reference(facts.path, owner, expr, context, site, unresolved)
         return FileResolution(
             path=facts.path,
@@ -111,7 +73,7 @@ class PythonResolver(FactsLookup):
         owner: str,
         expr: Expr,
         context: str,
-        site: _Site,
+        site: Site,
         unresolved: dict[tuple[str, str, str], int],
     ) -> None:
         values = self._eval(expr, path, owner, site)
@@ -210,7 +172,7 @@ class PythonResolver(FactsLookup):
             targets = [v[1] for v in self._star_member(found, imported, set()) if v[0] == "blk"]
         return sorted(set(targets)), None if targets else f"{found}.{imported}"
 
-    def _module_member(self, module: str, name: str, site: _Site | None) -> list[Value]:
+    def _module_member(self, module: str, name: str, site: Site | None) -> list[Value]:
         facts = self._module_facts(module)
         if facts is not None:
             entries = facts.data["scopes"][facts.path]["bindings"].get(name)
@@ -252,7 +214,7 @@ class PythonResolver(FactsLookup):
 
     # -- names ----------------------------------------------------------------------------
 
-    def _lookup(self, path: str, scope_id: str, name: str, site: _Site | None) -> list[Value]:
+    def _lookup(self, path: str, scope_id: str, name: str, site: Site | None) -> list[Value]:
         facts = self.index.facts(path)
         if facts is None:
             return []
@@ -276,7 +238,7 @@ class PythonResolver(FactsLookup):
         return starred or [("ext", name)]
 
     def _binding_values(
-        self, path: str, scope_id: str, name: str, entries: list[list[Any]], site: _Site | None
+        self, path: str, scope_id: str, name: str, entries: list[list[Any]], site: Site | None
     ) -> list[Value]:
         values: list[Value] = []
         for kind, target, exprs in entries:
@@ -289,7 +251,7 @@ class PythonResolver(FactsLookup):
             elif kind == "assign" and target is not None:
                 if site is not None:
                     site.emit(target, Relation.USES)
-                values.extend(_as_inferred(self._field_values(target)))
+                values.extend(as_inferred(self._field_values(target)))
             elif kind == "assign" or kind == "param":
                 evaluation_scope = scope_id
                 if kind == "param":
@@ -301,7 +263,7 @@ class PythonResolver(FactsLookup):
                         key, lambda s=evaluation_scope, e=exprs: self._infer_all(e, path, s)
                     )
                 )
-        return _dedupe(values)
+        return dedupe(values)
 
     def _import_value(self, path: str, import_id: str, name: str) -> list[Value]:
         # memoised: it also cuts import cycles (`from .a import a` inside a.py)
@@ -335,15 +297,12 @@ class PythonResolver(FactsLookup):
 
     # -- evaluation -----------------------------------------------------------------------
 
-    def _infer_all(self, exprs: list[Expr], path: str, scope_id: str) -> list[Value]:
-        return _dedupe([v for e in exprs for v in self._eval(e, path, scope_id, None)])
-
-    def _eval(self, expr: Expr, path: str, scope_id: str, site: _Site | None) -> list[Value]:
+    def _eval(self, expr: Expr, path: str, scope_id: str, site: Site | None) -> list[Value]:
         head = expr[0]
         if head == "n":
             return self._lookup(path, scope_id, expr[1], site)
         if head == "a":
-            return _dedupe(
+            return dedupe(
                 [
                     v
                     for base in self._eval(expr[1], path, scope_id, site)
@@ -351,7 +310,7 @@ class PythonResolver(FactsLookup):
                 ]
             )
         if head == "c":
-            return _dedupe(
+            return dedupe(
                 [
                     v
                     for callee in self._eval(expr[1], path, scope_id, site)
@@ -359,7 +318,7 @@ class PythonResolver(FactsLookup):
                 ]
             )
         if head == "u":
-            return _dedupe(
+            return dedupe(
                 self._eval(expr[1], path, scope_id, site)
                 + self._eval(expr[2], path, scope_id, site)
             )
@@ -399,7 +358,7 @@ class PythonResolver(FactsLookup):
                 return value[1]
         return ""
 
-    def _attribute(self, base: Value, name: str, site: _Site | None) -> list[Value]:
+    def _attribute(self, base: Value, name: str, site: Site | None) -> list[Value]:
         kind = base[0]
         if kind == "mod":
             return self._module_member(base[1], name, site)
@@ -418,19 +377,19 @@ class PythonResolver(FactsLookup):
             return values
         return []
 
-    def _member_value(self, member: str, instance: bool, site: _Site | None) -> list[Value]:
+    def _member_value(self, member: str, instance: bool, site: Site | None) -> list[Value]:
         kind = self._kind(member)
         if kind is BlockKind.FIELD:
             if site is not None:
                 site.emit(member, Relation.USES)
-            return _as_inferred(self._field_values(member))
+            return as_inferred(self._field_values(member))
         if kind is BlockKind.METHOD and instance and self._function_kind(member) == "property":
             if site is not None:
                 site.emit(member, Relation.CALLS)
-            return _as_inferred(self._returns(member))
+            return as_inferred(self._returns(member))
         return [("blk", member)]
 
-    def _call(self, callee: Value, site: _Site | None) -> list[Value]:
+    def _call(self, callee: Value, site: Site | None) -> list[Value]:
         kind = callee[0]
         if kind in ("ext", "exti"):
             return [("exti", f"{callee[1]}()")]
@@ -446,115 +405,14 @@ class PythonResolver(FactsLookup):
             if self._kind(target) in (BlockKind.FUNCTION, BlockKind.METHOD):
                 if site is not None:
                     site.emit(target, Relation.CALLS)
-                return _as_inferred(self._returns(target))
+                return as_inferred(self._returns(target))
         if kind == "inst":
             call = self._class_member(callee[1], "__call__", skip_self=False)
             if call is not None:
                 if site is not None:
                     site.emit(call, Relation.CALLS)
-                return _as_inferred(self._returns(call))
+                return as_inferred(self._returns(call))
         return []
-
-    # -- memoised inference ---------------------------------------------------------------
-
-    def _memoised(self, key: tuple[str, str], compute: Any) -> list[Value]:
-        hit = self._memo.get(key)
-        if hit is not None:
-            self.index.consult(hit[1])
-            return hit[0]
-        if key in self._active or len(self._active) >= _MAX_INFERENCE_DEPTH:
-            # a cycle, or a chain of inferences too long to be worth following
-            self._cuts += 1
-            return []
-        cuts_before = self._cuts
-        self._active.add(key)
-        try:
-            with self.index.tracking() as deps:
-                result: list[Value] = compute()
-        finally:
-            self._active.discard(key)
-        if self._cuts == cuts_before:
-            consulted = frozenset(deps)
-            self._memo[key] = (result, consulted)
-            self._memo_by_path.setdefault(_path_of(key[0]), set()).add(key)
-            for dependency in consulted:
-                self._memo_by_dependency.setdefault(dependency, set()).add(key)
-        return result
-
-    def _returns(self, function_id: str) -> list[Value]:
-        def compute() -> list[Value]:
-            path, info = self._function_info(function_id)
-            if info is None:
-                return []
-            if info["ret_ann"]:
-                outer = self._scope_parent(path, function_id) or path
-                return self._infer_all(info["ret_ann"], path, outer)
-            return self._infer_all(info["returns"], path, function_id)
-
-        return self._memoised((function_id, "returns"), compute)
-
-    def _field_values(self, field_id: str) -> list[Value]:
-        def compute() -> list[Value]:
-            path = field_id.split("::")[0]
-            facts = self._facts_of(path)
-            if facts is None:
-                return []
-            info = facts.data["fields"].get(field_id, {"values": []})
-            return _dedupe([v for sid, e in info["values"] for v in self._eval(e, path, sid, None)])
-
-        return self._memoised((field_id, "field"), compute)
-
-    def _mro(self, class_id: str) -> list[str]:
-        def compute() -> list[Value]:
-            bases = self._direct_bases(class_id)
-            linear = _c3_merge([[class_id]] + [self._mro(b) for b in bases] + [bases])
-            return [("blk", c) for c in linear]
-
-        return [v[1] for v in self._memoised((class_id, "mro"), compute)]
-
-    def _direct_bases(self, class_id: str) -> list[str]:
-        return [v[1] for v in self._base_values(class_id) if v[0] == "blk" and self._is_class(v[1])]
-
-    def _base_values(self, class_id: str) -> list[Value]:
-        def compute() -> list[Value]:
-            path = class_id.split("::")[0]
-            facts = self._facts_of(path)
-            if facts is None:
-                return []
-            info = facts.data["classes"].get(class_id)
-            if info is None:
-                return []
-            return [v for e in info["bases"] for v in self._eval(e, path, info["scope"], None)]
-
-        return self._memoised((class_id, "bases"), compute)
-
-    def _is_enum(self, class_id: str) -> bool:
-        external = self._external_base(class_id)
-        return external is not None and external.startswith("enum.")
-
-    def _external_base(self, class_id: str) -> str | None:
-        for cls in self._mro(class_id):
-            for value in self._base_values(cls):
-                if value[0] == "ext":
-                    return value[1]
-        return None
-
-    def _class_member(self, class_id: str, name: str, skip_self: bool) -> str | None:
-        for cls in self._mro(class_id)[1 if skip_self else 0 :]:
-            member = self._members(cls).get(name)
-            if member is not None:
-                return member
-        return None
-
-
-def _path_of(memo_subject: str) -> str:
-    """The file a memo key is about: keys start with a block id or `path\0name`."""
-    return memo_subject.split("\0", 1)[0].split("::", 1)[0]
-
-
-def _as_inferred(values: list[Value]) -> list[Value]:
-    """Values reached through inference: an external one is a type, not a reference."""
-    return [("exti", v[1]) if v[0] == "ext" else v for v in values]
 
 
 def _exports(facts: FileFacts, name: str) -> bool:
@@ -564,34 +422,6 @@ def _exports(facts: FileFacts, name: str) -> bool:
 
 def _unique(ids: list[str]) -> list[str]:
     return list(dict.fromkeys(ids))
-
-
-def _dedupe(values: list[Value]) -> list[Value]:
-    seen: list[Value] = []
-    for value in values:
-        if value not in seen:
-            seen.append(value)
-            if len(seen) >= _MAX_VALUES:
-                break
-    return seen
-
-
-def _c3_merge(sequences: list[list[str]]) -> list[str]:
-    """C3 linearisation; on an inconsistent hierarchy, fall back to depth-first order."""
-    pending = [list(s) for s in sequences if s]
-    result: list[str] = []
-    while pending:
-        for sequence in pending:
-            head = sequence[0]
-            if not any(head in other[1:] for other in pending):
-                break
-        else:
-            fallback = [c for s in pending for c in s]
-            return result + [c for i, c in enumerate(fallback) if c not in fallback[:i]]
-        result.append(head)
-        pending = [[c for c in s if c != head] for s in pending]
-        pending = [s for s in pending if s]
-    return result
 
 
 def _edge_key(item: tuple[tuple[str, str, Relation], int]) -> tuple[str, str, str]:

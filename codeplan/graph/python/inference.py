@@ -1,0 +1,189 @@
+"""Memoised light type inference for Python: what a function returns, what a field holds,
+a class's bases and method resolution order, and which class a member comes from.
+
+Results are memoised with the dependency keys they consulted, so a memo hit still records
+the dependency; results computed across a recursion cut are not memoised, which keeps the
+outcome independent of evaluation order (an incremental update must equal a full
+rebuild).  Evaluating an expression is the resolver's (resolve.py): this base class asks
+for it through `_eval`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from codeplan.graph.analyzer import ResolutionIndex
+from codeplan.graph.model import Relation
+from codeplan.graph.python.exprs import Expr
+from codeplan.graph.python.lookup import FactsLookup
+
+Value = tuple[str, ...]
+_MAX_INFERENCE_DEPTH = 40
+_MAX_VALUES = 6
+
+
+@dataclass
+class Site:
+    """Where emitted edges come from: the owner block of one reference."""
+
+    owner: str
+    line: int
+    edges: dict[tuple[str, str, Relation], int] = field(default_factory=dict)
+
+    def emit(self, target: str, relation: Relation, source: str | None = None) -> None:
+        key = (source or self.owner, target, relation)
+        if key not in self.edges or self.edges[key] > self.line:
+            self.edges[key] = self.line
+
+
+class Inference(FactsLookup):
+    def __init__(self, index: ResolutionIndex) -> None:
+        super().__init__(index)
+        self._memo: dict[tuple[str, str], tuple[list[Value], frozenset[str]]] = {}
+        # memo keys by the file their key names and by the dependency keys they consulted,
+        # so an update forgets exactly what it must without scanning the whole memo
+        self._memo_by_path: dict[str, set[tuple[str, str]]] = {}
+        self._memo_by_dependency: dict[str, set[tuple[str, str]]] = {}
+        self._active: set[tuple[str, str]] = set()
+        self._cuts = 0
+
+    def invalidate(self, path: str, keys: frozenset[str]) -> None:
+        stale = set(self._memo_by_path.pop(path, ()))
+        for key in keys:
+            stale |= self._memo_by_dependency.pop(key, set())
+        for memo_key in stale:
+            self._memo.pop(memo_key, None)
+
+    def _eval(self, expr: Expr, path: str, scope_id: str, site: Site | None) -> list[Value]:
+        raise NotImplementedError  # the resolver's (resolve.py)
+
+    def _infer_all(self, exprs: list[Expr], path: str, scope_id: str) -> list[Value]:
+        return dedupe([v for e in exprs for v in self._eval(e, path, scope_id, None)])
+
+    def _memoised(self, key: tuple[str, str], compute: Any) -> list[Value]:
+        hit = self._memo.get(key)
+        if hit is not None:
+            self.index.consult(hit[1])
+            return hit[0]
+        if key in self._active or len(self._active) >= _MAX_INFERENCE_DEPTH:
+            # a cycle, or a chain of inferences too long to be worth following
+            self._cuts += 1
+            return []
+        cuts_before = self._cuts
+        self._active.add(key)
+        try:
+            with self.index.tracking() as deps:
+                result: list[Value] = compute()
+        finally:
+            self._active.discard(key)
+        if self._cuts == cuts_before:
+            consulted = frozenset(deps)
+            self._memo[key] = (result, consulted)
+            self._memo_by_path.setdefault(_path_of(key[0]), set()).add(key)
+            for dependency in consulted:
+                self._memo_by_dependency.setdefault(dependency, set()).add(key)
+        return result
+
+    def _returns(self, function_id: str) -> list[Value]:
+        def compute() -> list[Value]:
+            path, info = self._function_info(function_id)
+            if info is None:
+                return []
+            if info["ret_ann"]:
+                outer = self._scope_parent(path, function_id) or path
+                return self._infer_all(info["ret_ann"], path, outer)
+            return self._infer_all(info["returns"], path, function_id)
+
+        return self._memoised((function_id, "returns"), compute)
+
+    def _field_values(self, field_id: str) -> list[Value]:
+        def compute() -> list[Value]:
+            path = field_id.split("::")[0]
+            facts = self._facts_of(path)
+            if facts is None:
+                return []
+            info = facts.data["fields"].get(field_id, {"values": []})
+            return dedupe([v for sid, e in info["values"] for v in self._eval(e, path, sid, None)])
+
+        return self._memoised((field_id, "field"), compute)
+
+    def _mro(self, class_id: str) -> list[str]:
+        def compute() -> list[Value]:
+            bases = self._direct_bases(class_id)
+            linear = _c3_merge([[class_id]] + [self._mro(b) for b in bases] + [bases])
+            return [("blk", c) for c in linear]
+
+        return [v[1] for v in self._memoised((class_id, "mro"), compute)]
+
+    def _direct_bases(self, class_id: str) -> list[str]:
+        return [v[1] for v in self._base_values(class_id) if v[0] == "blk" and self._is_class(v[1])]
+
+    def _base_values(self, class_id: str) -> list[Value]:
+        def compute() -> list[Value]:
+            path = class_id.split("::")[0]
+            facts = self._facts_of(path)
+            if facts is None:
+                return []
+            info = facts.data["classes"].get(class_id)
+            if info is None:
+                return []
+            return [v for e in info["bases"] for v in self._eval(e, path, info["scope"], None)]
+
+        return self._memoised((class_id, "bases"), compute)
+
+    def _is_enum(self, class_id: str) -> bool:
+        external = self._external_base(class_id)
+        return external is not None and external.startswith("enum.")
+
+    def _external_base(self, class_id: str) -> str | None:
+        for cls in self._mro(class_id):
+            for value in self._base_values(cls):
+                if value[0] == "ext":
+                    return value[1]
+        return None
+
+    def _class_member(self, class_id: str, name: str, skip_self: bool) -> str | None:
+        for cls in self._mro(class_id)[1 if skip_self else 0 :]:
+            member = self._members(cls).get(name)
+            if member is not None:
+                return member
+        return None
+
+
+def _path_of(memo_subject: str) -> str:
+    """The file a memo key is about: keys start with a block id or `path\0name`."""
+    return memo_subject.split("\0", 1)[0].split("::", 1)[0]
+
+
+def as_inferred(values: list[Value]) -> list[Value]:
+    """Values reached through inference: an external one is a type, not a reference."""
+    return [("exti", v[1]) if v[0] == "ext" else v for v in values]
+
+
+def dedupe(values: list[Value]) -> list[Value]:
+    seen: list[Value] = []
+    for value in values:
+        if value not in seen:
+            seen.append(value)
+            if len(seen) >= _MAX_VALUES:
+                break
+    return seen
+
+
+def _c3_merge(sequences: list[list[str]]) -> list[str]:
+    """C3 linearisation; on an inconsistent hierarchy, fall back to depth-first order."""
+    pending = [list(s) for s in sequences if s]
+    result: list[str] = []
+    while pending:
+        for sequence in pending:
+            head = sequence[0]
+            if not any(head in other[1:] for other in pending):
+                break
+        else:
+            fallback = [c for s in pending for c in s]
+            return result + [c for i, c in enumerate(fallback) if c not in fallback[:i]]
+        result.append(head)
+        pending = [[c for c in s if c != head] for s in pending]
+        pending = [s for s in pending if s]
+    return result
