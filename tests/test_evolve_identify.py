@@ -294,3 +294,22 @@ def test_the_sweep_finds_broken_tests_no_static_link_reaches_and_not_old_failure
         "tests", "impacted", repo, "--run", "--no-sweep", "--backend", "local", "--format", "json"
     )
     assert "test_through_reflection" not in {d["qualname"] for d in json.loads(narrow.out)}
+
+
+def test_a_suite_slower_than_the_sandbox_allows_still_judges_the_tests_found(repo: Path) -> None:
+    from dataclasses import replace
+
+    from codeplan.evolve.sweep import sweep_suite
+
+    (repo / "tests" / "test_slow.py").write_text(
+        "import time\n\n\ndef test_slow() -> None:\n    time.sleep(30)\n"
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a slow test")
+    edit(repo / "inventory" / "pricing.py", PRICE, SWAPPED)
+    sandbox = open_sandbox(repo, read_config(repo), os.environ, backend="local")
+    sandbox.spec = replace(sandbox.spec, limits=replace(sandbox.spec.limits, timeout_seconds=8))
+    found = identify_impacted_tests(repo, history=False)
+    judged = by_name(sweep_suite(found, sandbox, repo, repo))
+    assert {judged[name].status for name in DIRECT} == {TestStatus.BROKEN}
+    assert "test_slow" not in judged

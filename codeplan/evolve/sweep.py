@@ -20,6 +20,7 @@ from codeplan.evolve.verdict import (
     COLLECTION_FAILURE,
     MAX_NODE_IDS,
     broken_on_import,
+    run_impacted,
     run_outcome,
     verdict_from,
 )
@@ -36,6 +37,9 @@ def sweep_suite(
     """`tests` with their verdicts from a whole-suite run over `tree`, followed by the
     tests no static evidence reached that fail over `tree` and pass over `base_tree`."""
     run = run_outcome(sandbox, tree, [KEEP_GOING])
+    if run.timed_out:
+        # a suite too slow for the sandbox's time limit: the tests found still get verdicts
+        return run_impacted(tests, sandbox, tree)
     by_node = _by_node(run)
     unimportable = {o.id.split("::")[0] for o in run.tests if o.message == COLLECTION_FAILURE}
     missing = "the run timed out" if run.timed_out else "not collected"
