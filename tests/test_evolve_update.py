@@ -277,3 +277,44 @@ def test_the_runs_budget_also_bounds_the_test_update_step(tmp_path: Path) -> Non
     assert outcome.exit_code == 3, data
     assert data["status"] == "stopped" and "editor-call budget" in data["reason"]
     assert data["usage"]["calls"] == loop_calls
+
+
+INHERITED = """from decimal import Decimal
+
+from inventory.pricing import price_with_tax
+
+
+class PricingChecks:
+    category = "food"
+
+    def test_price(self) -> None:
+        assert price_with_tax(Decimal("10.00"), self.category) == Decimal("10.50")
+
+
+class TestFood(PricingChecks):
+    pass
+"""
+
+
+def test_an_inherited_test_is_updated_where_it_is_defined(changed: Path) -> None:
+    (changed / "tests" / "test_inherited.py").write_text(INHERITED)
+    builder = build_graph(changed, GraphOptions(use_cache=False))
+    asked: list[str] = []
+
+    def editor(request: EditRequest) -> str | None:
+        asked.append(request.block_id)
+        return request.source.replace(
+            'price_with_tax(Decimal("10.00"), self.category)',
+            'price_with_tax(self.category, Decimal("10.00"))',
+        )
+
+    updater = TestUpdater(builder, FolderTree(changed), editor, pytest_runner(changed))
+    test = ImpactedTest("tests/test_inherited.py", "TestFood.test_price", TestStatus.BROKEN, ())
+    outcome = updater.update(test, [CHANGE], "TypeError")
+    assert asked == ["tests/test_inherited.py::PricingChecks.test_price"]
+    assert outcome.status == "updated", outcome.feedback
+    assert "self.category, Decimal" in (changed / "tests" / "test_inherited.py").read_text()
+
+    nowhere = ImpactedTest("tests/test_inherited.py", "TestFood.test_gone", TestStatus.BROKEN, ())
+    missing = updater.update(nowhere, [CHANGE])
+    assert missing.status == "failed" and "no block" in missing.feedback[0]

@@ -16,7 +16,8 @@ from codeplan.edit.model import EarlierEdit, EditContext, Editor, EditRequest, R
 from codeplan.evolve.guard import weakened
 from codeplan.evolve.model import Experience, ImpactedTest, ProductionChange, TestStatus
 from codeplan.graph.builder import GraphBuilder
-from codeplan.graph.model import Block
+from codeplan.graph.codegraph import CodeGraph
+from codeplan.graph.model import Block, BlockKind
 from codeplan.plan.planner import Tree
 
 INSTRUCTION = (
@@ -85,15 +86,17 @@ class TestUpdater:
         *,
         behaviour_removed: bool = False,
     ) -> UpdateOutcome:
-        block_id = f"{test.path}::{test.qualname}"
-        block = self.builder.graph.block(block_id)
-        original = self.tree.read(test.path) or b""
+        block = defining_block(self.builder.graph, test)
+        if block is None:
+            why = "no block of the repository defines this test (generated, or inherited from elsewhere)"
+            return UpdateOutcome(test, "failed", 0, "", "", (why,))
+        block_id = block.id
+        original = self.tree.read(block.path) or b""
         before = block_text(original, block)
         feedback: list[str] = []
         examples = tuple(self.examples(changes)) if self.examples else ()
         for attempt in range(1, self.attempts + 1):
-            request = self._request(test, block.kind.value, block.language, before, changes,
-                                    failure, examples, feedback)  # fmt: skip
+            request = self._request(test, block, before, changes, failure, examples, feedback)
             answer = self.editor(request)
             if answer is None:
                 return UpdateOutcome(test, "unchanged", attempt, before, before, tuple(feedback))
@@ -103,19 +106,19 @@ class TestUpdater:
                 continue
             if not isinstance(outcome, Applied):
                 return UpdateOutcome(test, "unchanged", attempt, before, before, tuple(feedback))
-            self._write(test.path, outcome.new_file)
+            self._write(block.path, outcome.new_file)
             after = block_text(outcome.new_file, self._edited(block_id, outcome) or block)
             reason = weakened(before, after, behaviour_removed=behaviour_removed)
             if reason is not None:
                 feedback.append(reason)
-                self._write(test.path, original)
+                self._write(block.path, original)
                 continue
             passed, output = self.run_test(test.node_id)
             if passed:
                 return UpdateOutcome(test, "updated", attempt, before, after, tuple(feedback))
             feedback.append(f"the updated test still fails:\n{output[-1500:]}")
             failure = output
-            self._write(test.path, original)
+            self._write(block.path, original)
         status = "rejected" if feedback and not any("fails" in f for f in feedback) else "failed"
         return UpdateOutcome(test, status, self.attempts, before, before, tuple(feedback))
 
@@ -138,8 +141,7 @@ class TestUpdater:
     def _request(
         self,
         test: ImpactedTest,
-        kind: str,
-        language: str,
+        block: Block,
         source: str,
         changes: Sequence[ProductionChange],
         failure: str,
@@ -147,6 +149,8 @@ class TestUpdater:
         feedback: list[str],
     ) -> EditRequest:
         causes = tuple(f"{e.kind}: {e.detail}" for e in test.reasons)
+        if block.id != f"{test.path}::{test.qualname}":
+            causes += (f"it is inherited: the failing test is {test.node_id}",)
         if failure:
             causes += (f"it fails on the changed code:\n{failure.strip()[-1500:]}",)
         context = EditContext(
@@ -160,10 +164,10 @@ class TestUpdater:
             feedback=tuple(feedback),
         )
         return EditRequest(
-            path=test.path,
-            qualname=test.qualname,
-            kind=kind,
-            language=language,
+            path=block.path,
+            qualname=block.qualname,
+            kind=block.kind.value,
+            language=block.language,
             source=source,
             instruction=INSTRUCTION,
             context=context,
@@ -187,3 +191,24 @@ def _worked_example(experience: Experience) -> RelatedCode:
     message = experience.message.strip().splitlines()[0] if experience.message.strip() else ""
     relation = f"a past co-change in {experience.commit[:10]} ({message[:80]})"
     return RelatedCode(experience.test_path, experience.test_qualname, relation, text)
+
+
+def defining_block(graph: CodeGraph, test: ImpactedTest) -> Block | None:
+    """The block that defines the test: its own, or for a test method a class inherits
+    (`Sub.test_x` run from `Base.test_x`) the nearest base class's method."""
+    own = graph.get(f"{test.path}::{test.qualname}")
+    if own is not None:
+        return own
+    owner, _, name = test.qualname.rpartition(".")
+    pending = [f"{test.path}::{owner}"] if owner else []
+    seen: set[str] = set()
+    while pending:  # breadth first: the nearest base wins, as in Python's lookup
+        class_id = pending.pop(0)
+        if class_id in seen or class_id not in graph:
+            continue
+        seen.add(class_id)
+        for child in graph.children(class_id):
+            if child.name == name and child.kind is BlockKind.METHOD:
+                return child
+        pending.extend(base.id for base in graph.superclasses(class_id))
+    return None
