@@ -104,20 +104,32 @@ class HistoryCase:
 
     @property
     def seeded(self) -> bytes:
-        """The seed's file in the parent commit with only the seed's change applied."""
+        """The seed's file in the parent commit with only the seed's change applied, at the
+        seed's old indentation (a commit may also have moved it in or out of a block)."""
         old, new = self.seed.old, self.seed.new
         assert old is not None and new is not None
-        parent_text = self.old_sources[old.path]
-        return (
-            parent_text[: old.start_byte]
-            + self.new_sources[new.path][new.start_byte : new.end_byte]
-            + parent_text[old.end_byte :]
+        parent_text, new_text = self.old_sources[old.path], self.new_sources[new.path]
+        lines = new_text[new.start_byte : new.end_byte].split(b"\n")
+        old_margin, new_margin = (
+            _margin(parent_text, old.start_byte),
+            _margin(new_text, new.start_byte),
         )
+        if old_margin != new_margin:
+            lines[1:] = [
+                old_margin + line[len(new_margin) :] if line.startswith(new_margin) else line
+                for line in lines[1:]
+            ]
+        return parent_text[: old.start_byte] + b"\n".join(lines) + parent_text[old.end_byte :]
 
     @property
     def truth(self) -> set[str]:
         """The other blocks the commit changed (ids in the parent; new ids for additions)."""
         return counted_ids(c for c in self.changes if c is not self.seed)
+
+
+def _margin(text: bytes, offset: int) -> bytes:
+    """The whitespace before `offset` on its line."""
+    return text[text.rfind(b"\n", 0, offset) + 1 : offset]
 
 
 def counted_ids(changes: Iterable[BlockChange]) -> set[str]:

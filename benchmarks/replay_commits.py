@@ -279,6 +279,8 @@ def replay(clone: Path, history: HistoryCase, max_calls: int) -> ReplayCase | No
     sources = (history.old_sources, history.new_sources)
     caused = caused_blocks(seed.old, history.changes, sources, linked)
     baseline = baseline_blocks(parent, clone, seed.old)
+    if history.seeded == history.old_sources[history.path]:
+        return None  # the seed only moved in or out of a block: nothing to propagate
     (clone / history.path).write_bytes(history.seeded)
     oracle = CommitOracle(history)
     planner = Planner(
