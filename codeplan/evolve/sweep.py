@@ -7,6 +7,8 @@ changed tree once: the reached tests get their verdicts from that run as `run_im
 would give them, and every other failing test is a suspect.  Suspects, and the reached
 tests found broken, run again over the base tree: a test that fails there too was failing
 before the change (the environment, not the change) and is not reported as broken.
+Without per-test outcomes to sweep with (a test command other than pytest), or with a suite
+slower than the sandbox allows, the tests found are run as `run_impacted` runs them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from codeplan.evolve.verdict import (
     run_outcome,
     verdict_from,
 )
+from codeplan.sandbox.backends import runs_pytest
 from codeplan.sandbox.model import TestOutcome, TestRun
 from codeplan.sandbox.session import Sandbox
 
@@ -36,6 +39,8 @@ def sweep_suite(
 ) -> list[ImpactedTest]:
     """`tests` with their verdicts from a whole-suite run over `tree`, followed by the
     tests no static evidence reached that fail over `tree` and pass over `base_tree`."""
+    if not runs_pytest(sandbox.spec):
+        return run_impacted(tests, sandbox, tree)  # no per-test outcomes to sweep with
     run = run_outcome(sandbox, tree, [KEEP_GOING])
     if run.timed_out:
         # a suite too slow for the sandbox's time limit: the tests found still get verdicts

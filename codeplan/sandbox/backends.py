@@ -27,10 +27,16 @@ _PYTEST_FLAGS = ("-p", "no:cacheprovider", "-o", "junit_family=xunit1")
 Progress = Callable[[str], None]
 
 
+def runs_pytest(spec: SandboxSpec) -> bool:
+    """Whether the environment's test command is pytest (it takes pytest's options)."""
+    argv = shlex.split(spec.environment.test)
+    return "pytest" in argv[:3] or any(a.endswith("pytest") for a in argv[:1])
+
+
 def test_command(spec: SandboxSpec, junit: str, test_args: Sequence[str]) -> str:
     """The environment's test command with a JUnit report (pytest only), then the args."""
     argv = shlex.split(spec.environment.test)
-    if "pytest" in argv[:3] or any(a.endswith("pytest") for a in argv[:1]):
+    if runs_pytest(spec):
         position = argv.index("pytest") + 1 if "pytest" in argv else 1
         argv[position:position] = [*_PYTEST_FLAGS, f"--junitxml={junit}"]
     return shlex.join([*argv, *test_args])
