@@ -195,4 +195,6 @@ def test_bulk_assembly_equals_adding_blocks_and_edges_one_by_one() -> None:
         assert bulk.related(block.id) == one_by_one.related(block.id)
         assert bulk.related(block.id, inverse=True) == one_by_one.related(block.id, inverse=True)
     assert bulk.relation_counts() == one_by_one.relation_counts()
+    assert bulk.kind_counts() == one_by_one.kind_counts()
+    assert bulk.edge_count() == one_by_one.edge_count() == len(edges)
     assert any(r.line == 999 for r in bulk.related(extra[0].source))

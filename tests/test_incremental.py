@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codeplan.graph import GraphOptions, build_graph
+from codeplan.graph.codegraph import CodeGraph
 
 NO_CACHE = GraphOptions(use_cache=False)
 _DEF = re.compile(r"^([ \t]*)def (\w+)\(", re.MULTILINE)
@@ -112,6 +114,10 @@ def test_incremental_update_equals_full_rebuild(
     assert incremental_edges - full_edges == set(), "edges only in the incremental graph"
     assert full_edges - incremental_edges == set(), "edges missing from the incremental graph"
     assert incremental_refs == full_refs
+    # the counts the graph keeps as it changes, against the rebuilt graph's
+    assert builder.graph.kind_counts() == rebuilt.graph.kind_counts()
+    assert builder.graph.relation_counts() == rebuilt.graph.relation_counts()
+    assert builder.graph.edge_count() == rebuilt.graph.edge_count() == len(full_edges)
 
 
 def test_body_edit_reresolves_only_the_edited_file(real_repo: Path, tmp_path: Path) -> None:
@@ -151,8 +157,17 @@ def test_stale_edges_survive_until_their_source_is_edited(tmp_path: Path) -> Non
         ("app.py::run", "CalledBy", True),
         ("app.py::import:helper", "ImportedBy", True),
     ]
+    assert_counts_kept(builder.graph)
 
     builder.update_file("app.py", "from lib import assist\n\ndef run():\n    assist(1, 2)\n")
     assert "lib.py::helper" not in builder.graph
     assert [b.id for b in builder.graph.callers("lib.py::assist")] == ["app.py::run"]
     assert not [e for e in builder.graph.edges() if e.stale]
+    assert_counts_kept(builder.graph)
+
+
+def assert_counts_kept(graph: CodeGraph) -> None:
+    """The counts the graph keeps as it changes equal a count of what it holds."""
+    blocks, edges, _ = graph.snapshot()
+    assert graph.kind_counts() == dict(Counter(b.kind.value for b in blocks))
+    assert graph.relation_counts() == dict(Counter(e.relation.value for e in edges))

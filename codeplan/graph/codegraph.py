@@ -34,12 +34,19 @@ class CodeGraph:
         self._g = nx.MultiDiGraph()
         self._unresolved: dict[str, list[UnresolvedRef]] = {}
         self._by_path: dict[str, list[str]] = {}
+        # kept as the graph changes: a build's summary would otherwise walk every edge
+        self._kinds: Counter[BlockKind] = Counter()
+        self._relations: Counter[Relation] = Counter()
 
     # -- mutation (used by the builder) -------------------------------------------------
 
     def add_block(self, block: Block) -> None:
-        if block.id not in self._g:
+        known = self.get(block.id)
+        if known is None:
             self._by_path.setdefault(block.path, []).append(block.id)
+        else:
+            self._kinds[known.kind] -= 1
+        self._kinds[block.kind] += 1
         self._g.add_node(block.id, block=block)
 
     def add_many(self, blocks: Iterable[Block], edges: Iterable[Edge]) -> None:
@@ -53,10 +60,14 @@ class CodeGraph:
         if len(self._g):
             raise ValueError("add_many fills an empty graph")
         for block in blocks:
-            if block.id not in self._g._node:
+            known = self._g._node.get(block.id)
+            if known is None:
                 self._by_path.setdefault(block.path, []).append(block.id)
                 self._g._succ[block.id] = {}
                 self._g._pred[block.id] = {}
+            else:
+                self._kinds[known["block"].kind] -= 1
+            self._kinds[block.kind] += 1
             self._g._node[block.id] = {"block": block}
         nodes, successors, predecessors = self._g._node, self._g._succ, self._g._pred
         for edge in edges:
@@ -66,6 +77,8 @@ class CodeGraph:
             if keys is None:
                 keys = successors[edge.source][edge.target] = {}
                 predecessors[edge.target][edge.source] = keys
+            if edge.relation not in keys:
+                self._relations[edge.relation] += 1
             keys[edge.relation] = {"line": edge.line, "stale": edge.stale}
         getattr(self._g, "__networkx_cache__", {}).clear()
 
@@ -73,6 +86,15 @@ class CodeGraph:
         block = self.get(block_id)
         if block is None:
             return
+        for _, _, relation in (
+            *self._g.out_edges(block_id, keys=True),
+            *self._g.in_edges(block_id, keys=True),
+        ):
+            self._relations[relation] -= 1
+        if self._g.has_edge(block_id, block_id):  # a self-loop was counted twice above
+            for relation in self._g[block_id][block_id]:
+                self._relations[relation] += 1
+        self._kinds[block.kind] -= 1
         self._g.remove_node(block_id)
         self._unresolved.pop(block_id, None)
         ids = self._by_path.get(block.path, [])
@@ -84,6 +106,8 @@ class CodeGraph:
     def add_edge(self, edge: Edge) -> None:
         if edge.source not in self._g or edge.target not in self._g:
             return
+        if not self._g.has_edge(edge.source, edge.target, key=edge.relation):
+            self._relations[edge.relation] += 1
         self._g.add_edge(
             edge.source, edge.target, key=edge.relation, line=edge.line, stale=edge.stale
         )
@@ -91,6 +115,7 @@ class CodeGraph:
     def remove_edge(self, source: str, target: str, relation: Relation) -> None:
         if self._g.has_edge(source, target, key=relation):
             self._g.remove_edge(source, target, key=relation)
+            self._relations[relation] -= 1
 
     def set_unresolved(self, source: str, refs: list[UnresolvedRef]) -> None:
         if refs:
@@ -162,17 +187,14 @@ class CodeGraph:
                 yield Edge(source, target, key, data["line"], data["stale"])
 
     def edge_count(self) -> int:
-        return int(self._g.number_of_edges())
+        return sum(self._relations.values())
 
     def relation_counts(self) -> dict[str, int]:
-        """Edges per relation name (cheap: no Edge values are built)."""
-        counts = Counter(
-            key for targets in self._g._succ.values() for keys in targets.values() for key in keys
-        )
-        return {relation.value: n for relation, n in counts.items()}
+        """Edges per relation name."""
+        return {relation.value: n for relation, n in self._relations.items() if n}
 
     def kind_counts(self) -> dict[str, int]:
-        return dict(Counter(data["block"].kind.value for _, data in self._g.nodes(data=True)))
+        return {kind.value: n for kind, n in self._kinds.items() if n}
 
     def unresolved_count(self) -> int:
         return sum(len(refs) for refs in self._unresolved.values())
