@@ -64,7 +64,7 @@ class Inference(FactsLookup):
     def _memoised(self, key: tuple[str, str], compute: Any) -> list[Value]:
         hit = self._memo.get(key)
         if hit is not None:
-            self.index.consult(hit[1])
+            self.index.consult(hit[1])  # a hit depends on what computing it consulted
             return hit[0]
         if key in self._active or len(self._active) >= _MAX_INFERENCE_DEPTH:
             # a cycle, or a chain of inferences too long to be worth following
@@ -144,11 +144,16 @@ class Inference(FactsLookup):
         return None
 
     def _class_member(self, class_id: str, name: str, skip_self: bool) -> str | None:
-        for cls in self._mro(class_id)[1 if skip_self else 0 :]:
-            member = self._members(cls).get(name)
-            if member is not None:
-                return member
-        return None
+        def compute() -> list[Value]:
+            for cls in self._mro(class_id)[1 if skip_self else 0 :]:
+                member = self._members(cls).get(name)
+                if member is not None:
+                    return [("blk", member)]
+            return []
+
+        # the same attribute of the same class is looked up from every method using it
+        found = self._memoised((f"{class_id}\0{name}\0{int(skip_self)}", "member"), compute)
+        return found[0][1] if found else None
 
 
 def _path_of(memo_subject: str) -> str:
