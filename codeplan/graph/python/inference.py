@@ -99,12 +99,9 @@ class Inference(FactsLookup):
 
     def _field_values(self, field_id: str) -> list[Value]:
         def compute() -> list[Value]:
-            path = field_id.split("::")[0]
-            facts = self._facts_of(path)
-            if facts is None:
-                return []
-            info = facts.data["fields"].get(field_id, {"values": []})
-            return dedupe([v for sid, e in info["values"] for v in self._eval(e, path, sid, None)])
+            path, info = self._entry("fields", field_id)
+            values = info["values"] if info is not None else []
+            return dedupe([v for sid, e in values for v in self._eval(e, path, sid, None)])
 
         return self._memoised((field_id, "field"), compute)
 
@@ -121,11 +118,7 @@ class Inference(FactsLookup):
 
     def _base_values(self, class_id: str) -> list[Value]:
         def compute() -> list[Value]:
-            path = class_id.split("::")[0]
-            facts = self._facts_of(path)
-            if facts is None:
-                return []
-            info = facts.data["classes"].get(class_id)
+            path, info = self._entry("classes", class_id)
             if info is None:
                 return []
             return [v for e in info["bases"] for v in self._eval(e, path, info["scope"], None)]

@@ -93,17 +93,20 @@ class FactsLookup:
     def _is_class(self, some_block_id: str) -> bool:
         return self._kind(some_block_id) is BlockKind.CLASS
 
+    def _entry(self, table: str, some_block_id: str) -> tuple[str, dict[str, Any] | None]:
+        """The block's path, and its entry in its file's `table` ("classes", "functions",
+        "fields"; None when there is none), consulting that file."""
+        path = some_block_id.split("::")[0]
+        facts = self._facts_of(path)
+        entry: dict[str, Any] | None = facts.data[table].get(some_block_id) if facts else None
+        return path, entry
+
     def _members(self, class_id: str) -> dict[str, str]:
-        facts = self._facts_of(class_id.split("::")[0])
-        if facts is None:
-            return {}
-        info = facts.data["classes"].get(class_id)
+        _, info = self._entry("classes", class_id)
         return info["members"] if info is not None else {}
 
     def _function_info(self, function_id: str) -> tuple[str, dict[str, Any] | None]:
-        path = function_id.split("::")[0]
-        facts = self._facts_of(path)
-        return path, (facts.data["functions"].get(function_id) if facts else None)
+        return self._entry("functions", function_id)
 
     def _function_kind(self, function_id: str) -> str:
         _, info = self._function_info(function_id)
