@@ -47,11 +47,10 @@ def sweep_suite(
         return run_impacted(tests, sandbox, tree)
     by_node = _by_node(run)
     unimportable = {o.id.split("::")[0] for o in run.tests if o.message == COLLECTION_FAILURE}
-    missing = "the run timed out" if run.timed_out else "not collected"
     judged = [
         broken_on_import(test)
         if test.path in unimportable
-        else verdict_from(test, by_node, missing)
+        else verdict_from(test, by_node, "not collected")
         for test in tests
     ]
     reached = {test.node_id for test in tests}
