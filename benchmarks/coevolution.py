@@ -76,6 +76,7 @@ from codeplan.evolve.model import ImpactedTest, TestStatus
 from codeplan.evolve.phase import OBSOLETE, _failure, _relevant
 from codeplan.evolve.sweep import sweep_suite
 from codeplan.evolve.update import TestUpdater
+from codeplan.evolve.verdict import by_node
 from codeplan.graph import Block, BlockKind, GraphOptions, build_graph
 from codeplan.graph.codegraph import CodeGraph
 from codeplan.impact import diff_blocks
@@ -398,9 +399,7 @@ def _outcomes(sandbox: Sandbox, tree: Path, test_ids: Iterable[str]) -> dict[str
     run = sandbox.run_tests(tree, args, rerun_failures=False)
     if run.infrastructure_error:
         raise SandboxError(run.infrastructure_error)
-    seen: dict[str, set[str]] = {}
-    for outcome in run.tests:  # a parametrized test's cases share its node id
-        seen.setdefault(outcome.id.split("[", 1)[0], set()).add(outcome.outcome)
+    seen = {node: {o.outcome for o in outcomes} for node, outcomes in by_node(run).items()}
     found = {}
     for test_id, node_id in wanted.items():
         got = seen.get(node_id, set())
@@ -580,12 +579,7 @@ def main() -> int:
         f"identify: {sum(c.seconds for c in cases) / max(len(cases), 1):.2f} s per case"
     )
     summary = summarise(cases)
-    print(f"  {'method':<18}{'predicted':>10}{'precision':>11}{'recall':>8}{'recall(ref)':>13}")
-    for name, row in summary.items():
-        print(
-            f"  {name:<18}{row['predicted']:>10}{row['precision']:>11.3f}"
-            f"{row['recall']:>8.3f}{row['recall_referencing']:>13.3f}"
-        )
+    _print_table(summary, "recall(ref)", "recall_referencing")
     document: dict[str, object] = {"summary": summary}
     if settings.run or settings.update_sample:
         document["run"] = _print_run(cases)
@@ -628,13 +622,19 @@ def _print_run(cases: list[Case]) -> dict[str, dict[str, float]]:
     )
     print("  verdicts of the identified tests:", dict(sorted(verdicts.items())))
     summary = summarise_run(cases)
-    print(f"  {'method':<18}{'predicted':>10}{'precision':>11}{'recall':>8}{'recall(breaks)':>16}")
+    _print_table(summary, "recall(breaks)", "recall_breaks")
+    return summary
+
+
+def _print_table(summary: dict[str, dict[str, float]], last: str, last_key: str) -> None:
+    """One row per method: predicted, precision, recall, and the `last_key` column."""
+    width = len(last) + 2
+    print(f"  {'method':<18}{'predicted':>10}{'precision':>11}{'recall':>8}{last:>{width}}")
     for name, row in summary.items():
         print(
             f"  {name:<18}{row['predicted']:>10}{row['precision']:>11.3f}"
-            f"{row['recall']:>8.3f}{row['recall_breaks']:>16.3f}"
+            f"{row['recall']:>8.3f}{row[last_key]:>{width}.3f}"
         )
-    return summary
 
 
 def _print_updates(cases: list[Case]) -> dict[str, int]:

@@ -20,14 +20,17 @@ from pathlib import Path
 from codeplan.evolve.model import Evidence, ImpactedTest, TestStatus
 from codeplan.evolve.verdict import (
     COLLECTION_FAILURE,
+    IMPORT_FAILURE,
     MAX_NODE_IDS,
-    broken_on_import,
+    by_node,
+    failure_line,
+    judge,
     run_impacted,
     run_outcome,
-    verdict_from,
+    unimportable_modules,
 )
 from codeplan.sandbox.backends import runs_pytest
-from codeplan.sandbox.model import TestOutcome, TestRun
+from codeplan.sandbox.model import TestOutcome
 from codeplan.sandbox.session import Sandbox
 
 KEEP_GOING = "--continue-on-collection-errors"  # one module that fails to import stops no other
@@ -45,18 +48,13 @@ def sweep_suite(
     if run.timed_out:
         # a suite too slow for the sandbox's time limit: the tests found still get verdicts
         return run_impacted(tests, sandbox, tree)
-    by_node = _by_node(run)
-    unimportable = {o.id.split("::")[0] for o in run.tests if o.message == COLLECTION_FAILURE}
-    judged = [
-        broken_on_import(test)
-        if test.path in unimportable
-        else verdict_from(test, by_node, "not collected")
-        for test in tests
-    ]
+    outcomes_now = by_node(run)
+    unimportable = unimportable_modules(run)
+    judged = judge(tests, outcomes_now, unimportable, "not collected")
     reached = {test.node_id for test in tests}
     unreached = sorted(
         node
-        for node, outcomes in by_node.items()
+        for node, outcomes in outcomes_now.items()
         if node not in reached
         and _fails(outcomes)
         and not any(o.message == COLLECTION_FAILURE for o in outcomes)  # a module, not a test
@@ -72,19 +70,12 @@ def sweep_suite(
     ]
     for node in unreached:
         if before.get(node) == "passed":
-            result.append(_unreached(node, by_node[node]))
+            result.append(_unreached(node, outcomes_now[node]))
     for node, verdict in sorted(before.items()):
         module = node.split("::")[0]
         if module in unimportable and node not in reached and verdict == "passed":
-            result.append(_unreached_unimportable(node))
+            result.append(_found_by_running(node, IMPORT_FAILURE))
     return result
-
-
-def _by_node(run: TestRun) -> dict[str, list[TestOutcome]]:
-    outcomes: dict[str, list[TestOutcome]] = {}
-    for outcome in run.tests:  # a parametrized test's cases share its node id
-        outcomes.setdefault(outcome.id.split("[", 1)[0], []).append(outcome)
-    return outcomes
 
 
 def _fails(outcomes: Sequence[TestOutcome]) -> bool:
@@ -97,15 +88,15 @@ def _outcomes(sandbox: Sandbox, tree: Path, selection: Sequence[str]) -> dict[st
     if not selection:
         return {}
     modules = {node for node in selection if "::" not in node}
-    # pytest drops a path given after a node id inside it as a duplicate: a module asked
-    # for whole is asked for only whole
+    # pytest 8 runs only the node when given a module and a node id inside it (9 does not):
+    # a module asked for whole is asked for only whole
     selected = sorted({n for n in selection if n.split("::")[0] not in modules} | modules)
     if len(selected) > MAX_NODE_IDS:
         selected = sorted({node.split("::")[0] for node in selected})
-    by_node = _by_node(run_outcome(sandbox, tree, [KEEP_GOING, *selected], rerun=False))
+    outcomes_then = by_node(run_outcome(sandbox, tree, [KEEP_GOING, *selected], rerun=False))
     found = {}
-    for node in {*selection, *by_node}:
-        outcomes = by_node.get(node, [])
+    for node in {*selection, *outcomes_then}:
+        outcomes = outcomes_then.get(node, [])
         if any(o.outcome in _FAILED for o in outcomes):
             found[node] = "failed"
         elif any(o.outcome in ("passed", "xpass") for o in outcomes):
@@ -122,12 +113,7 @@ def _failing_before(test: ImpactedTest) -> ImpactedTest:
 
 def _unreached(node: str, outcomes: Sequence[TestOutcome]) -> ImpactedTest:
     first = next(o for o in outcomes if o.outcome in _FAILED)
-    line = (first.message.strip().splitlines() or ["(no message)"])[0]
-    return _found_by_running(node, f"{first.outcome}: {line}")
-
-
-def _unreached_unimportable(node: str) -> ImpactedTest:
-    return _found_by_running(node, "error: its test module fails to import on the changed code")
+    return _found_by_running(node, f"{first.outcome}: {failure_line(first)}")
 
 
 def _found_by_running(node: str, failure: str) -> ImpactedTest:

@@ -114,29 +114,16 @@ def run_impacted(tests: Sequence[ImpactedTest], sandbox: Sandbox, tree: Path) ->
     run = run_outcome(sandbox, tree, selected)
     # a module that fails to import stops pytest before anything runs: its tests are
     # broken, and the others are run again without it
-    uncollected = {o.id.split("::")[0] for o in run.tests if o.message == COLLECTION_FAILURE}
-    if uncollected:
-        rest = [n for n in selected if n.split("::")[0] not in uncollected]
+    unimportable = unimportable_modules(run)
+    if unimportable:
+        rest = [n for n in selected if n.split("::")[0] not in unimportable]
         run = run_outcome(sandbox, tree, rest) if rest else run
-    outcomes: dict[str, list[TestOutcome]] = {}
-    for outcome in run.tests:  # a parametrized test's cases share its node id
-        outcomes.setdefault(outcome.id.split("[", 1)[0], []).append(outcome)
     missing = "the run timed out" if run.timed_out else "not collected"
-    verdicts = []
-    for test in tests:
-        if test.path in uncollected:
-            verdicts.append(broken_on_import(test))
-        else:
-            verdicts.append(verdict_from(test, outcomes, missing))
-    return verdicts
-
-
-def broken_on_import(test: ImpactedTest) -> ImpactedTest:
-    evidence = Evidence("run", "error: its test module fails to import on the changed code")
-    return replace(test, status=TestStatus.BROKEN, reasons=(*test.reasons, evidence))
+    return judge(tests, by_node(run), unimportable, missing)
 
 
 COLLECTION_FAILURE = "collection failure"  # pytest's JUnit message for a module import error
+IMPORT_FAILURE = "error: its test module fails to import on the changed code"
 
 
 def run_outcome(
@@ -149,20 +136,45 @@ def run_outcome(
     return run
 
 
-def verdict_from(
-    test: ImpactedTest, outcomes: Mapping[str, Sequence[TestOutcome]], missing: str
-) -> ImpactedTest:
-    """The test's verdict from a run's outcomes by node id (`missing`: why it has none)."""
-    return _verdict(test, outcomes.get(test.node_id, []), missing)
+def by_node(run: TestRun) -> dict[str, list[TestOutcome]]:
+    """The run's outcomes by test node id (a parametrized test's cases share one)."""
+    outcomes: dict[str, list[TestOutcome]] = {}
+    for outcome in run.tests:
+        outcomes.setdefault(outcome.id.split("[", 1)[0], []).append(outcome)
+    return outcomes
+
+
+def unimportable_modules(run: TestRun) -> set[str]:
+    """The test modules the run could not import."""
+    return {o.id.split("::")[0] for o in run.tests if o.message == COLLECTION_FAILURE}
+
+
+def judge(
+    tests: Sequence[ImpactedTest],
+    outcomes: Mapping[str, Sequence[TestOutcome]],
+    unimportable: set[str],
+    missing: str,
+) -> list[ImpactedTest]:
+    """Each test with its verdict from a run's outcomes by node id (`missing`: why a test
+    has none); a test of a module that no longer imports is broken."""
+    return [
+        replace(t, status=TestStatus.BROKEN, reasons=(*t.reasons, Evidence("run", IMPORT_FAILURE)))
+        if t.path in unimportable
+        else _verdict(t, outcomes.get(t.node_id, []), missing)
+        for t in tests
+    ]
+
+
+def failure_line(outcome: TestOutcome) -> str:
+    """The first line of a failed test's message."""
+    return (outcome.message.strip().splitlines() or ["(no message)"])[0]
 
 
 def _verdict(test: ImpactedTest, outcomes: Sequence[TestOutcome], missing: str) -> ImpactedTest:
     failed = [o for o in outcomes if o.outcome in ("failed", "error") and not o.flaky]
     passed = [o for o in outcomes if o.outcome in ("passed", "xpass")]
     if failed:
-        first = failed[0]
-        line = (first.message.strip().splitlines() or ["(no message)"])[0]
-        status, detail = TestStatus.BROKEN, f"{first.outcome}: {line}"
+        status, detail = TestStatus.BROKEN, f"{failed[0].outcome}: {failure_line(failed[0])}"
     elif any(o.flaky for o in outcomes):
         status, detail = TestStatus.UNKNOWN, "flaky: failed, then passed when run again"
     elif not passed:
