@@ -61,7 +61,7 @@ import codeplan.runner
 from codeplan import Budget, Planner, Repository
 from codeplan.deliver.workspace import Workspace
 from codeplan.edit.apply import block_text
-from codeplan.edit.model import EditRequest
+from codeplan.edit.model import EditRequest, TriageRequest
 from codeplan.graph import Block, BlockKind, CodeGraph, GraphOptions, build_graph
 from codeplan.graph.gcpause import release_frozen
 from codeplan.impact.classify import classify
@@ -107,7 +107,8 @@ class ReplayCase:
     missed_caused: int = 0
     missed: int = 0
     spurious: int = 0
-    calls: int = 0
+    calls: int = 0  # triages included
+    triage_calls: int = 0
     no_change_answers: int = 0
     obligations: int = 0  # the planner's own, the user's seed edits left out
     rejected: int = 0
@@ -183,10 +184,26 @@ class CommitOracle:
             self.answers.setdefault(old.id, text)
             # an answer that renamed the block is asked about again under its new name
             self.answers.setdefault(new.id, text)
+        # an answer cannot delete, but a triage that knows the commit keeps what it deleted
+        self.deleted = {c.old.id for c in history.changes if c.old is not None and c.new is None}
         self.asked: set[str] = set()
         self.calls = 0
+        self.triage_calls = 0
         self.no_change = 0
         self.seconds = 0.0
+
+    def triage(self, request: TriageRequest) -> frozenset[str]:
+        """A triage that knows the answer: the candidates the commit changed or deleted."""
+        started = perf_counter()
+        self.calls += 1
+        self.triage_calls += 1
+        kept = frozenset(
+            c.block_id
+            for c in request.candidates
+            if c.block_id in self.deleted or self.answers.get(c.block_id, c.source) != c.source
+        )
+        self.seconds += perf_counter() - started
+        return kept
 
     def __call__(self, request: EditRequest) -> str | None:
         started = perf_counter()
@@ -239,7 +256,11 @@ def timed(owner: ModuleType | type, name: str) -> Iterator[list[float]]:
 
 
 def run_replay(
-    repo_path: Path, max_commits: int, max_cases: int | None = None, max_calls: int = 300
+    repo_path: Path,
+    max_commits: int,
+    max_cases: int | None = None,
+    max_calls: int = 300,
+    triage: bool = True,
 ) -> list[ReplayCase]:
     cases: list[ReplayCase] = []
     with tempfile.TemporaryDirectory(prefix="codeplan-replay-") as scratch:
@@ -251,7 +272,7 @@ def run_replay(
             if max_cases is not None and len(cases) >= max_cases:
                 break
             try:
-                case = replay(clone, history, max_calls)
+                case = replay(clone, history, max_calls, triage)
             except Exception as error:
                 case = _failed(history, error)
             finally:
@@ -263,9 +284,12 @@ def run_replay(
     return cases
 
 
-def replay(clone: Path, history: HistoryCase, max_calls: int) -> ReplayCase | None:
+def replay(
+    clone: Path, history: HistoryCase, max_calls: int, triage: bool = True
+) -> ReplayCase | None:
     """One case, in `clone` checked out at the commit's parent; None when the seed lies
-    outside what the graph analyses."""
+    outside what the graph analyses.  Without `triage` the oracle is offered as a plain
+    callable, which the planner cannot ask for a triage."""
     seed = history.seed
     assert seed.old is not None
     _git(clone, "checkout", "-q", "-f", "--detach", history.parent.hexsha)
@@ -283,8 +307,9 @@ def replay(clone: Path, history: HistoryCase, max_calls: int) -> ReplayCase | No
         return None  # the seed only moved in or out of a block: nothing to propagate
     (clone / history.path).write_bytes(history.seeded)
     oracle = CommitOracle(history)
+    editor = oracle if triage else oracle.__call__
     planner = Planner(
-        Repository(clone), editor=oracle, validate=False, budget=Budget(max_calls=max_calls)
+        Repository(clone), editor=editor, validate=False, budget=Budget(max_calls=max_calls)
     )
     with timed(codeplan.runner, "build_graph") as build, timed(Workspace, "create") as setup:
         started = perf_counter()
@@ -310,6 +335,7 @@ def replay(clone: Path, history: HistoryCase, max_calls: int) -> ReplayCase | No
         missed=len(truth - edited),
         spurious=len(edited - truth),
         calls=oracle.calls,
+        triage_calls=oracle.triage_calls,
         no_change_answers=oracle.no_change,
         obligations=planner_obligations(result.plan),
         rejected=_count(result.plan, ObligationStatus.REJECTED),
@@ -451,6 +477,7 @@ def summarise(cases: list[ReplayCase]) -> dict[str, Any]:
         "rejected": sum(c.rejected for c in ran),
         "skipped": sum(c.skipped for c in ran),
         "editor_calls": calls,
+        "triage_calls": sum(c.triage_calls for c in ran),
         "no_change_answers": sum(c.no_change_answers for c in ran),
         "calls_per_matched": calls / matched if matched else float("inf"),
         "baseline_calls": baseline_calls,
@@ -609,6 +636,10 @@ def main() -> int:
         "--screen-calls", action="store_true",
         help="as with `[impact] screen_calls = true`: skip callers whose calls still bind",
     )  # fmt: skip
+    parser.add_argument(
+        "--no-triage", action="store_true",
+        help="as with `[plan] triage = false`: ask about every impacted block one by one",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.screen_calls:
         screening(codeplan.runner)
@@ -618,7 +649,9 @@ def main() -> int:
         )
         print(json.dumps(report, indent=1))
         return 0
-    cases = run_replay(args.repo, args.max_commits, args.max_cases, args.max_calls)
+    cases = run_replay(
+        args.repo, args.max_commits, args.max_cases, args.max_calls, not args.no_triage
+    )
     summary = summarise(cases)
     print(f"{args.repo} (last {args.max_commits} commits)")
     for key, value in summary.items():

@@ -139,7 +139,7 @@ def start_run(
     observer: Observer | None = None,
 ) -> RunResult:
     root = repo_root.resolve()
-    config = read_config(root)
+    planner = planner_options(read_config(root), options.concurrency)  # fails before any work
     user_changes = working_tree_changes(root)
     if options.mode == "propagate" and not user_changes:
         raise PlanError("there are no uncommitted edits to propagate (edit some code first)")
@@ -158,7 +158,6 @@ def start_run(
     )
     builder = build_graph(workspace.root, _graph_options(root))
     plan = PlanGraph()
-    rules, screen = impact_settings(config)
     if options.mode == "propagate":
         changes = _user_file_changes(workspace, carry)
         for change in changes:  # the graph starts at the base, the seeds are the edits
@@ -167,9 +166,9 @@ def start_run(
             builder,
             changes,
             plan,
-            rules,
+            planner.rules,
             max_edits_per_block=options.budget.max_edits_per_block,
-            screen_calls=screen,
+            screen_calls=planner.screen_calls,
         )
     else:
         blocks = [find_block(builder.graph, name) for name in options.seeds]
@@ -197,9 +196,7 @@ def start_run(
         keys = tuple(d.key for d in baseline.diagnostics)
         session.record = replace(record, progress=replace(record.progress, baseline=keys))
     store.save(session.record, secrets)
-    return _drive(
-        session, editor_factory, oracle, options.budget, options.concurrency, rules, screen
-    )
+    return _drive(session, editor_factory, oracle, options.budget, planner)
 
 
 def resume_run(
@@ -226,9 +223,9 @@ def resume_run(
     record = replace(record, progress=replace(record.progress, status="running", reason=""))
     if evolve_tests is not None:
         record = replace(record, settings=replace(record.settings, evolve_tests=evolve_tests))
-    rules, screen = impact_settings(read_config(root))
+    planner = planner_options(read_config(root), concurrency)
     session = Session(store, record, workspace, builder, tuple(secrets), observer)
-    return _drive(session, editor_factory, oracle_factory(), budget, concurrency, rules, screen)
+    return _drive(session, editor_factory, oracle_factory(), budget, planner)
 
 
 def _drive(
@@ -236,9 +233,7 @@ def _drive(
     editor_factory: EditorFactory,
     oracle: Oracle | None,
     budget: Budget,
-    concurrency: int,
-    rules: Mapping[Any, Any],
-    screen_calls: bool,
+    options: PlannerOptions,
 ) -> RunResult:
     journal = FileJournal(session.store, session.record, session.secrets, session.observer)
     settings = session.record.settings
@@ -252,7 +247,7 @@ def _drive(
         task=settings.task,
         oracle=oracle,
         budget=budget,
-        options=PlannerOptions(concurrency=concurrency, rules=rules, screen_calls=screen_calls),
+        options=options,
     )
     try:
         progress = loop.run(session.record.plan, session.record.progress)
@@ -308,6 +303,15 @@ def result_of(record: RunRecord, workspace: Workspace, applied: Sequence[str] = 
         remaining=record.progress.remaining,
         applied=tuple(applied),
     )
+
+
+def planner_options(config: Mapping[str, Any], concurrency: int) -> PlannerOptions:
+    rules, screen = impact_settings(config)
+    section = config.get("plan", {})
+    triage = section.get("triage", True) if isinstance(section, Mapping) else None
+    if not isinstance(triage, bool):
+        raise ConfigError("[plan] must be a table, and [plan] triage true or false")
+    return PlannerOptions(concurrency=concurrency, rules=rules, screen_calls=screen, triage=triage)
 
 
 def impact_settings(config: Mapping[str, Any]) -> tuple[Mapping[Any, Any], bool]:

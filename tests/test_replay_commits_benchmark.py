@@ -85,8 +85,10 @@ def test_replay_edits_the_callers_and_nothing_else(tmp_path: Path) -> None:
     assert case.missed_ids == []
     # both callers' edits rewrite their call of `area`: caused by the seed's change
     assert (case.caused, case.missed_caused) == (2, 0)
-    # one request per caller, each answered with the commit's text
-    assert (case.calls, case.obligations, case.no_change_answers) == (2, 2, 0)
+    # a triage of the two callers keeps both, then one request per caller, each answered
+    # with the commit's text
+    assert (case.calls, case.triage_calls, case.obligations) == (3, 1, 2)
+    assert case.no_change_answers == 0
     # the baseline sends the two blocks that mention `area` (not the seed itself)
     assert (case.baseline_calls, case.baseline_matched) == (2, 2)
     assert case.seconds >= case.editor_seconds + case.build_seconds > 0
@@ -94,11 +96,17 @@ def test_replay_edits_the_callers_and_nothing_else(tmp_path: Path) -> None:
     summary = summarise(cases)
     assert summary["cases_missing_nothing_linked"] == 1.0
     assert summary["cases_missing_nothing_caused"] == 1.0
-    assert summary["calls_per_matched"] == 1.0
+    assert summary["calls_per_matched"] == 1.5
     assert summary["baseline_calls_per_matched"] == 1.0
     # the replay works in a clone: the repository itself is untouched
     assert status(root) == ""
     assert branches(root) == ["main"]
+
+
+def test_without_triage_each_caller_is_one_request(tmp_path: Path) -> None:
+    (case,) = run_replay(history(tmp_path), max_commits=10, triage=False)
+    assert (case.matched, case.missed_linked) == (2, 0)
+    assert (case.calls, case.triage_calls, case.no_change_answers) == (2, 0, 0)
 
 
 def test_a_linked_edit_that_leaves_the_seeds_call_alone_is_not_caused(tmp_path: Path) -> None:

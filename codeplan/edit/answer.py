@@ -68,3 +68,23 @@ def _strip_blank_lines(text: str) -> str:
     while lines and not lines[-1].strip():
         lines.pop()
     return "\n".join(lines)
+
+
+_TRIAGE_LINE = re.compile(r"^\W*change\W*:(?P<rest>.*)$", re.IGNORECASE | re.MULTILINE)
+_NUMBER = re.compile(r"\b\d+\b")
+_NONE = re.compile(r"\bnone\b", re.IGNORECASE)
+
+
+def parse_triage(text: str, count: int) -> frozenset[int] | None:
+    """The candidates (numbered from 1) a triage answer says need a change, from its last
+    `CHANGE: 1, 3` or `CHANGE: NONE` line; None when the answer has no such line, so the
+    caller keeps every candidate rather than guess."""
+    text = _THINKING.sub("", text, count=1)
+    lines = list(_TRIAGE_LINE.finditer(text))
+    if not lines:
+        return None
+    rest = lines[-1]["rest"]
+    numbers = [int(n) for n in _NUMBER.findall(rest)]
+    if not numbers:
+        return frozenset() if _NONE.search(rest) else None
+    return frozenset(n for n in numbers if 1 <= n <= count)

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 
-from codeplan.edit.answer import parse_answer
-from codeplan.edit.model import EditRequest, Usage
+from codeplan.edit.answer import parse_answer, parse_triage
+from codeplan.edit.model import EditRequest, TriageRequest, Usage
 from codeplan.edit.pricing import DEFAULT_PRICES, Price, cost_usd, price_table
 from codeplan.edit.prompts import PromptSet
 from codeplan.edit.response_cache import CachedAnswer, ResponseCache
@@ -162,6 +162,16 @@ class LLMEditor:
     def __call__(self, request: EditRequest) -> str | None:
         messages = self._prompts.messages(request)
         return parse_answer(self.complete(messages, path=request.path, qualname=request.qualname))
+
+    def triage(self, request: TriageRequest) -> frozenset[str]:
+        """The candidates the model says need an edit; all of them when its answer cannot
+        be read (a block left out would never be asked about again)."""
+        answer = self.complete(self._prompts.triage_messages(request), purpose="triage")
+        chosen = parse_triage(answer, len(request.candidates))
+        if chosen is None:
+            self._emit({"event": "triage_unread", "answer": answer})
+            return frozenset(c.block_id for c in request.candidates)
+        return frozenset(request.candidates[number - 1].block_id for number in chosen)
 
     def complete(self, messages: list[dict[str, str]], **where: str) -> str:
         """The model's raw answer to `messages`, through the cache, metered and logged

@@ -56,11 +56,59 @@ class EditRequest:
 
     @property
     def block_id(self) -> str:
-        return f"{self.path}::{self.qualname}" if self.qualname else self.path
+        return block_id_of(self.path, self.qualname)
 
 
 class Editor(Protocol):
     def __call__(self, request: EditRequest) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class TriageCandidate:
+    """A block that earlier edits may have impacted, as a triage shows it."""
+
+    path: str
+    qualname: str
+    kind: str
+    language: str
+    source: str  # the block's exact current text
+    # a long block is shown as the lines around its mentions of what the edits changed
+    excerpt: str | None
+    causes: tuple[str, ...]  # why it may need a change, one sentence each
+
+    @property
+    def block_id(self) -> str:
+        return block_id_of(self.path, self.qualname)
+
+    @property
+    def shown(self) -> str:
+        return self.excerpt if self.excerpt is not None else self.source
+
+
+@dataclass(frozen=True)
+class TriageRequest:
+    """Several blocks the same earlier edits may have impacted, asked about at once: which
+    of them need an edit at all?  One call instead of an edit request per block."""
+
+    task: str
+    earlier_edits: tuple[EarlierEdit, ...]
+    candidates: tuple[TriageCandidate, ...]
+
+
+@runtime_checkable
+class TriagingEditor(Protocol):
+    """An editor that can also sort many blocks at once (the LLM editor can).  The planner
+    asks it before sending the blocks of one plan depth one by one; a block it leaves out
+    is closed as "no change".  It returns the ids of the blocks that need an edit, and
+    should return them all when unsure: a block left out is never asked about again."""
+
+    def __call__(self, request: EditRequest) -> str | None: ...
+
+    def triage(self, request: TriageRequest) -> frozenset[str]: ...
+
+
+def block_id_of(path: str, qualname: str) -> str:
+    return f"{path}::{qualname}" if qualname else path
 
 
 @dataclass(frozen=True)

@@ -9,25 +9,28 @@ from typing import Any
 
 import jinja2
 
-from codeplan.edit.model import EditRequest
+from codeplan.edit.model import EditRequest, TriageRequest
 from codeplan.errors import ConfigError
 from codeplan.resources import data_dir
 
 SYSTEM_TEMPLATE = "edit_system.j2"
 USER_TEMPLATE = "edit_user.j2"
+# optional in a user's folder: the bundled one serves when it has none
+TRIAGE_TEMPLATE = "triage.j2"
 
 _BACKTICK_RUN = re.compile(r"`+")
 
 
 class PromptSet:
-    """The system and user templates, loaded once from `folder` (default: the bundled ones)."""
+    """The templates, loaded once from `folder` (default: the bundled ones)."""
 
     def __init__(self, folder: Path | None = None) -> None:
-        self.folder = folder if folder is not None else data_dir("prompts")
+        bundled = data_dir("prompts")
+        self.folder = folder if folder is not None else bundled
         if not self.folder.is_dir():
             raise ConfigError(f"prompt folder {self.folder} does not exist")
         environment = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(self.folder),
+            loader=jinja2.FileSystemLoader([self.folder, bundled]),
             undefined=jinja2.StrictUndefined,
             # code is not HTML; escaping would corrupt it
             autoescape=False,
@@ -36,8 +39,12 @@ class PromptSet:
             keep_trailing_newline=False,
         )
         environment.filters["code"] = _code
+        for required in (SYSTEM_TEMPLATE, USER_TEMPLATE):
+            if not (self.folder / required).is_file():
+                raise ConfigError(f"prompt template {self.folder / required} is missing")
         self._system = _load(environment, self.folder, SYSTEM_TEMPLATE)
         self._user = _load(environment, self.folder, USER_TEMPLATE)
+        self._triage = _load(environment, self.folder, TRIAGE_TEMPLATE)
 
     @classmethod
     def from_config(cls, root: Path, config: Mapping[str, Any]) -> PromptSet:
@@ -64,6 +71,18 @@ class PromptSet:
             {"role": "system", "content": self._render(self._system, variables)},
             {"role": "user", "content": self._render(self._user, variables)},
         ]
+
+    def triage_messages(self, request: TriageRequest) -> list[dict[str, str]]:
+        """The chat message asking which of `request`'s candidates need an edit."""
+        texts = [c.shown for c in request.candidates]
+        texts += [text for edit in request.earlier_edits for text in (edit.before, edit.after)]
+        languages = {c.language.lower() for c in request.candidates}
+        variables = {
+            "request": request,
+            "language": languages.pop() if len(languages) == 1 else "",
+            "fence": _fence_for(texts),
+        }
+        return [{"role": "user", "content": self._render(self._triage, variables)}]
 
     def _render(self, template: jinja2.Template, variables: Mapping[str, Any]) -> str:
         try:
@@ -92,10 +111,14 @@ def _code(text: str) -> str:
 
 
 def _fence(request: EditRequest) -> str:
-    """Backticks enough to fence every text shown, even one that contains a fence itself."""
     context = request.context
     texts = [request.source, context.sketch or ""]
     texts += [text for edit in context.earlier_edits for text in (edit.before, edit.after)]
     texts += [item.text for item in context.related]
+    return _fence_for(texts)
+
+
+def _fence_for(texts: list[str]) -> str:
+    """Backticks enough to fence every text shown, even one that contains a fence itself."""
     longest = max((len(run) for text in texts for run in _BACKTICK_RUN.findall(text)), default=0)
     return "`" * max(3, longest + 1)

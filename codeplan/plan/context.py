@@ -16,7 +16,7 @@ from codeplan.edit.model import EarlierEdit, EditContext, EditRequest, RelatedCo
 from codeplan.edit.sketch import Sketch, make_outline, make_sketch
 from codeplan.graph.codegraph import CodeGraph
 from codeplan.graph.model import Block, BlockKind, Relation
-from codeplan.plan.model import Obligation, PlanGraph
+from codeplan.plan.model import Edit, Obligation, PlanGraph
 
 ReadFile = Callable[[str], bytes | None]
 
@@ -90,9 +90,16 @@ def build_request(
 def earlier_edits(
     plan: PlanGraph, obligation: Obligation, limits: ContextLimits
 ) -> tuple[EarlierEdit, ...]:
+    return shown_edits(plan, plan.edits_leading_to(obligation, limits.earlier_edits), limits)
+
+
+def shown_edits(
+    plan: PlanGraph, edits: Iterable[Edit], limits: ContextLimits
+) -> tuple[EarlierEdit, ...]:
+    """`edits` as the editor sees them, large ones around their changes, within budget."""
     shown: list[EarlierEdit] = []
     spent = 0
-    for edit in plan.edits_leading_to(obligation, limits.earlier_edits):
+    for edit in edits:
         before, after = edit.before, edit.after
         if len(before) + len(after) > limits.earlier_edit_chars // 2:
             before, after = around_changes(before, after)

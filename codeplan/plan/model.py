@@ -14,6 +14,9 @@ Decisions the CodePlan paper left open, made here:
   per-block bound stops ping-pong between two blocks.
 - *"No change"* closes the obligation and propagates nothing; so does an edit whose
   change has no impact label (comments, formatting).
+- *Triage*: with an editor that can triage, the derived obligations of one depth are
+  first asked about together ("which of these need an edit?", plan/triage.py); those it
+  leaves out are closed as "no change" without an edit request of their own.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ class Obligation:
     status: ObligationStatus = ObligationStatus.PENDING
     note: str = ""  # why it was skipped or rejected, for reports
     attempts: int = 0
+    triaged: bool = False  # a triage kept it: it is not asked about in a triage again
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,9 @@ class PlanGraph:
         self.obligations[obligation_id] = replace(
             self.obligations[obligation_id], status=status, note=note
         )
+
+    def mark_triaged(self, obligation_id: int) -> None:
+        self.obligations[obligation_id] = replace(self.obligations[obligation_id], triaged=True)
 
     def count_attempt(self, obligation_id: int) -> None:
         current = self.obligations[obligation_id]

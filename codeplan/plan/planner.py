@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from codeplan.edit.apply import Applied, Rejected, apply_answer, block_text
-from codeplan.edit.model import Editor, EditRequest, MeteredEditor, Usage
+from codeplan.edit.model import (
+    Editor,
+    EditRequest,
+    MeteredEditor,
+    TriageRequest,
+    TriagingEditor,
+    Usage,
+)
 from codeplan.edit.sketch import Sketch, can_outline
 from codeplan.errors import EditError, ValidationError
 from codeplan.graph.builder import GraphBuilder
@@ -29,7 +36,10 @@ from codeplan.plan.budget import Budget, BudgetSpent
 from codeplan.plan.context import ContextLimits, build_request
 from codeplan.plan.model import Cause, Edit, Obligation, ObligationStatus, PlanGraph
 from codeplan.plan.propagation import FileChange, add_impacted, labels_of, update_graph
+from codeplan.plan.triage import TriageLimits, triage_groups
 from codeplan.validate.model import Diagnostic, Oracle
+
+TRIAGED_OUT = "a triage found it needs no change"
 
 
 class Tree(Protocol):
@@ -74,6 +84,8 @@ class PlannerOptions:
     limits: ContextLimits = field(default_factory=ContextLimits)
     rules: Mapping[ChangeLabel, tuple[Follow, ...]] = field(default_factory=lambda: DEFAULT_RULES)
     screen_calls: bool = False  # [impact] screen_calls: see propagation.update_graph
+    triage: bool = True  # [plan] triage, with an editor that can: see plan/triage.py
+    triage_limits: TriageLimits = field(default_factory=TriageLimits)
 
 
 class PlanLoop:
@@ -101,7 +113,7 @@ class PlanLoop:
         self._before = progress
         try:
             while True:
-                while batch := self._take_batch(plan):
+                while batch := self._next_batch(plan, progress):
                     self._ask_and_apply(plan, batch, progress)
                 if self.oracle is None:
                     progress = self._finish(progress, "done", "fixed point reached")
@@ -136,6 +148,45 @@ class PlanLoop:
         return self._before.usage + spent
 
     # -- one step -------------------------------------------------------------------------
+
+    def _next_batch(self, plan: PlanGraph, progress: Progress) -> list[Obligation]:
+        self._triage(plan, progress)
+        return self._take_batch(plan)
+
+    def _triage(self, plan: PlanGraph, progress: Progress) -> None:
+        """Close the due derived obligations a triage says need no edit (plan/triage.py)."""
+        if not self.options.triage or not isinstance(self.editor, TriagingEditor):
+            return
+        groups = triage_groups(
+            plan, self.builder.graph, self.tree.read, self.task, self.options.limits,
+            self.options.triage_limits,
+        )  # fmt: skip
+        if not groups:
+            return
+        editor = self.editor
+
+        def ask(request: TriageRequest) -> frozenset[str]:
+            self._check_budget()
+            self._calls += 1
+            return editor.triage(request)
+
+        if len(groups) == 1 or self.options.concurrency <= 1:
+            answers = [ask(group.request) for group in groups]
+        else:
+            with ThreadPoolExecutor(max_workers=self.options.concurrency) as pool:
+                answers = list(pool.map(ask, [group.request for group in groups]))
+        for group, kept in zip(groups, answers, strict=True):
+            for obligation in group.obligations:
+                if obligation.block_id in kept:
+                    plan.mark_triaged(obligation.id)
+                else:
+                    plan.settle(obligation.id, ObligationStatus.NO_CHANGE, TRIAGED_OUT)
+            self.journal.event(
+                "triage",
+                kept=[o.block_id for o in group.obligations if o.block_id in kept],
+                closed=[o.block_id for o in group.obligations if o.block_id not in kept],
+            )
+        self.journal.checkpoint(plan, self._current(progress))
 
     def _take_batch(self, plan: PlanGraph) -> list[Obligation]:
         batch: list[Obligation] = []
