@@ -217,11 +217,17 @@ class CommitOracle:
 
 
 class NoChangeEditor:
-    """Answers every request with "no change" (the synthetic case measures the planner)."""
+    """Answers every request with "no change" (the synthetic case measures the planner);
+    its triage keeps every block, so each is still prepared and asked about: the most
+    work the planner can have per obligation."""
 
     def __init__(self) -> None:
         self.calls = 0
         self.seconds = 0.0
+
+    def triage(self, request: TriageRequest) -> frozenset[str]:
+        self.calls += 1
+        return frozenset(c.block_id for c in request.candidates)
 
     def __call__(self, request: EditRequest) -> str | None:
         started = perf_counter()
@@ -527,7 +533,7 @@ def _quantile(values: list[float], q: float) -> float:
 
 
 def synthetic_overhead(
-    repo_path: Path, block_id: str | None, repeats: int, max_callers: int
+    repo_path: Path, block_id: str | None, repeats: int, max_callers: int, triage: bool = True
 ) -> dict[str, Any]:
     """Commit a copy of the tree, add a required first parameter to a much-called
     function, and propagate it `repeats` times with an editor that changes nothing."""
@@ -548,7 +554,9 @@ def synthetic_overhead(
         for _ in range(repeats):
             (root / target.path).write_bytes(add_first_parameter(original, target))
             editor = NoChangeEditor()
-            planner = Planner(Repository(root), editor=editor, validate=False)
+            planner = Planner(
+                Repository(root), editor=editor if triage else editor.__call__, validate=False
+            )
             with (
                 timed(codeplan.runner, "build_graph") as build,
                 timed(Workspace, "create") as setup,
@@ -645,7 +653,7 @@ def main() -> int:
         screening(codeplan.runner)
     if args.synthetic is not None:
         report = synthetic_overhead(
-            args.repo, args.synthetic or None, args.repeat, args.max_callers
+            args.repo, args.synthetic or None, args.repeat, args.max_callers, not args.no_triage
         )
         print(json.dumps(report, indent=1))
         return 0
