@@ -5,7 +5,9 @@ For each of the last N commits of REPO_PATH (merges skipped, at most 15 Python f
 changed production code, only its production files' changes are applied to the parent
 commit (tests stay as they were), `identify_impacted_tests` runs on that working tree, and
 its tests are compared with the test functions the commit modified, renamed or deleted
-(tests it added did not exist yet, so nothing can find them).  Commits changing tests
+(tests it added did not exist yet, so nothing can find them; tests it only reformatted,
+or whose annotations or docstring alone it changed, run as before and were not made
+obsolete, so they are left out too: codeplan/impact/erasure.py).  Commits changing tests
 only by adding new ones are left out; commits changing production code only are
 negatives: whatever is found there counts against precision.
 
@@ -80,6 +82,8 @@ from codeplan.evolve.verdict import by_node
 from codeplan.graph import Block, BlockKind, GraphOptions, build_graph
 from codeplan.graph.codegraph import CodeGraph
 from codeplan.impact import diff_blocks
+from codeplan.impact.diff import BlockChange
+from codeplan.impact.erasure import same_at_runtime
 from codeplan.plan.folder import FolderTree
 from codeplan.sandbox.session import Sandbox, open_sandbox
 from codeplan.validate.parsers import is_test_file, is_test_path
@@ -156,7 +160,11 @@ def find_commits(repo: git.Repo, max_commits: int) -> Iterator[Commit]:
             for c in changes
             if c.block.kind in PRODUCTION_KINDS and not is_test_path(c.block.path)
         ]
-        tests = [c for c in test_changes(changes, old_graph) if c.old is not None]
+        tests = [
+            c
+            for c in test_changes(changes, old_graph)
+            if c.old is not None and not _reformatted(c, old, new)
+        ]
         truth = frozenset(c.old.id for c in tests if c.old is not None)
         if not changed or (not truth and paths != production):
             continue  # no production block changed, or tests were only added
@@ -172,6 +180,15 @@ def find_commits(repo: git.Repo, max_commits: int) -> Iterator[Commit]:
                 if c.old is not None
             },
         )
+
+
+def _reformatted(change: BlockChange, old: dict[str, bytes], new: dict[str, bytes]) -> bool:
+    """A test the commit only reformatted, or whose annotations or docstring alone it
+    changed: it was not made obsolete, and runs as before (a style commit touches them all)."""
+    before, after = change.old, change.new
+    if before is None or after is None or before.qualname != after.qualname:
+        return False
+    return same_at_runtime(block_text(old[before.path], before), block_text(new[after.path], after))
 
 
 def _mention_name(block: Block) -> str:

@@ -63,7 +63,7 @@ def test_only_the_blocks_a_triage_keeps_are_asked_to_change(repo: Path) -> None:
     assert editor.asked == [SEED, "inventory/reports.py::stock_report"]
     (triage,) = editor.triages  # the seed's edit impacts them all at depth 1: one triage
     candidates = {c.block_id for c in triage.candidates}
-    assert NEEDED <= candidates and SEED not in candidates
+    assert candidates >= NEEDED and SEED not in candidates
     assert [e.qualname for e in triage.earlier_edits] == ["price_with_tax"]
     assert "def price_with_tax(category" in triage.earlier_edits[0].after
     closed = {
@@ -80,9 +80,7 @@ def test_only_the_blocks_a_triage_keeps_are_asked_to_change(repo: Path) -> None:
 
 
 def test_a_perfect_triage_gives_the_same_change_in_fewer_calls(repo: Path) -> None:
-    plain = Planner(Repository(repo), editor=SwapPriceArguments(), validate=False).run(
-        TASK, [SEED]
-    )
+    plain = Planner(Repository(repo), editor=SwapPriceArguments(), validate=False).run(TASK, [SEED])
     editor = TriagingSwap()
     triaged = Planner(Repository(repo), editor=editor, validate=False).run(TASK, [SEED])
     assert triaged.diff == plain.diff

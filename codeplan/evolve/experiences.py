@@ -28,7 +28,7 @@ from codeplan.validate.parsers import is_test_path
 BANK_FILE_NAME = "experiences.sqlite3"
 # Bump whenever the tables or the mining rules (codeplan/evolve/mining.py) change: a
 # mismatch wipes the bank.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: co-changes that do not change what runs are left out
 MAX_PY_FILES_PER_COMMIT = 40  # a sweeping reformat or rename teaches nothing about one change
 MAX_FILE_BYTES = 1_000_000
 _LOG_CHUNK = 200  # commits per `git log` call: well under any command-line limit

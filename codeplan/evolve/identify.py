@@ -35,6 +35,7 @@ from codeplan.graph import GraphOptions
 from codeplan.graph.codegraph import CodeGraph
 from codeplan.graph.model import Block, BlockKind
 from codeplan.impact.analysis import ClassifiedChange
+from codeplan.impact.classify import ChangeLabel
 from codeplan.impact.states import RepositoryStates, Revision, impact_between
 from codeplan.validate.parsers import is_test_path
 
@@ -63,7 +64,10 @@ def identify_impacted_tests(
     changes = [
         c
         for c in report.changes
-        if c.change.block.kind in PRODUCTION_KINDS and not is_test_path(c.change.block.path)
+        if c.change.block.kind in PRODUCTION_KINDS
+        and not is_test_path(c.change.block.path)
+        # no test can tell a typing or documentation change from none
+        and ChangeLabel.NO_RUNTIME_CHANGE not in c.labels
     ]
     found: dict[str, dict[str, tuple[float, Evidence]]] = {}
 

@@ -19,6 +19,7 @@ from codeplan.graph.codegraph import CodeGraph
 from codeplan.graph.model import Block, BlockKind, FileFacts
 from codeplan.graph.python import PythonAnalyzer
 from codeplan.impact.diff import BlockChange, diff_blocks
+from codeplan.impact.erasure import same_at_runtime
 from codeplan.validate.parsers import is_test_path
 
 MAX_BLOCK_LINES = 200
@@ -85,10 +86,12 @@ def mine_commit(
     pairs: list[tuple[bool, Experience]] = []
     for prod, prod_change in productions:
         prod_texts = _texts(prod_change, old_sources, new_sources, rules.max_lines)
+        if prod_texts is None or same_at_runtime(*prod_texts):
+            continue  # reformatted, or only its annotations or docstring changed
         mention = re.compile(rf"\b{re.escape(_mention_name(prod))}\b")
         for test, test_change in tests:
             test_texts = _texts(test_change, old_sources, new_sources, rules.max_lines)
-            if prod_texts is None or test_texts is None:
+            if test_texts is None or same_at_runtime(*test_texts):
                 continue
             if rules.named and not mention.search(test_texts[1]):
                 continue

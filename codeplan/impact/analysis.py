@@ -17,6 +17,7 @@ from codeplan.impact.callsites import (
 )
 from codeplan.impact.classify import ESCAPE_LABELS, ChangeLabel, classify, parse_signature
 from codeplan.impact.diff import BlockChange, ChangeKind
+from codeplan.impact.erasure import same_at_runtime
 from codeplan.impact.escape import EscapeVerdict, body_change_escapes
 from codeplan.impact.rules import BOTH, DEFAULT_RULES, NEW, OLD, Follow
 
@@ -110,9 +111,19 @@ def _classify(
 ) -> ClassifiedChange:
     labels = classify(change)
     escape = None
-    if ChangeLabel.MMB in labels and change.old is not None and change.new is not None:
-        escape = body_change_escapes(_text(change.old, old_sources), _text(change.new, new_sources))
+    old, new = change.old, change.new
+    if ChangeLabel.MMB in labels and old is not None and new is not None:
+        escape = body_change_escapes(_text(old, old_sources), _text(new, new_sources))
         labels += tuple(ESCAPE_LABELS[aspect] for aspect in escape.aspects)
+    if (
+        labels
+        and change.kind is ChangeKind.MODIFIED
+        and old is not None
+        and new is not None
+        and new.language == "python"
+        and same_at_runtime(_lines(old, old_sources), _lines(new, new_sources))
+    ):
+        labels += (ChangeLabel.NO_RUNTIME_CHANGE,)
     return ClassifiedChange(change, labels, escape)
 
 
@@ -188,6 +199,13 @@ def _screened(
 def _text(block: Block, sources: Mapping[str, bytes]) -> str:
     source = sources.get(block.path, b"")
     return source[block.start_byte : block.end_byte].decode("utf-8", "replace")
+
+
+def _lines(block: Block, sources: Mapping[str, bytes]) -> str:
+    """The block from the start of its first line: its decorators' indentation included."""
+    source = sources.get(block.path, b"")
+    start = source.rfind(b"\n", 0, block.start_byte) + 1
+    return source[start : block.end_byte].decode("utf-8", "replace")
 
 
 def _follow(

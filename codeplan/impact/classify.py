@@ -64,6 +64,8 @@ class ChangeLabel(str, Enum):
     MODULE_VARIABLE = "module-variable"
     CLASS_ATTRIBUTE = "class-attribute"
     INSTANCE_ATTRIBUTE = "instance-attribute"
+    # Python: only annotations, docstrings, comments or layout changed (impact/erasure.py)
+    NO_RUNTIME_CHANGE = "no-runtime-change"
 
 
 ESCAPE_LABELS = {
