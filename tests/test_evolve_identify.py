@@ -106,6 +106,42 @@ def test_helpers_and_fixtures_lead_to_the_change(repo: Path) -> None:
     assert "test_through_a_fixture" not in shallow and set(shallow) >= DIRECT
 
 
+FACTORY_TESTS = """from decimal import Decimal
+
+import pytest
+
+from inventory.pricing import price_with_tax
+
+
+class TestPricing:
+    @pytest.fixture
+    def pricer(self):
+        def price(amount: str) -> Decimal:
+            return price_with_tax(Decimal(amount), "food")
+
+        return price
+
+
+class TestPricingAgain(TestPricing):
+    def test_through_a_factory_a_base_fixture_hands_out(self, pricer) -> None:
+        assert pricer("10.00") == Decimal("10.50")
+"""
+
+
+def test_a_closure_a_fixture_hands_out_leads_to_the_change(repo: Path) -> None:
+    # price_with_tax <- the closure `price`, part of the fixture `pricer` <- the test
+    (repo / "tests" / "test_factory.py").write_text(FACTORY_TESTS)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "factory tests")
+    edit(repo / "inventory" / "pricing.py", PRICE, SWAPPED)
+    found = by_name(identify_impacted_tests(repo, history=False))
+    test = found["TestPricingAgain.test_through_a_factory_a_base_fixture_hands_out"]
+    assert test.path == "tests/test_factory.py" and kinds(test) == {"helper"}
+    assert "which defines `TestPricing.pricer.price`, which calls `price_with_tax`" in (
+        test.reasons[0].detail
+    )
+
+
 def test_naming_convention(repo: Path) -> None:
     with (repo / "tests" / "test_pricing.py").open("a") as tests:
         tests.write("\n\ndef test_tax_rate_table_covers_digital() -> None:\n")

@@ -22,6 +22,7 @@ _VERBS = {Relation.CALLS: "calls", Relation.INSTANTIATES: "instantiates", Relati
 _TOWARDS_TESTS = (*_VERBS, Relation.IMPORTS)
 _REFERS = "refers to"
 _FIXTURE = "uses the fixture"
+_DEFINES = "defines"
 CALLS_SCORE = 1.0  # a test that itself calls, instantiates or uses a changed block
 
 
@@ -93,6 +94,14 @@ class _Search:
                 if not step.member or self._calls_member(step.block, step.member):
                     found.setdefault(step.block.id, step)
                 continue
+            enclosing = self._enclosing_function(step.block)
+            if enclosing is not None and enclosing.id not in seen:
+                # a closure is part of the function that defines it (a factory a fixture
+                # hands out, a decorator's wrapper): reaching one reaches both, at no cost
+                seen.add(enclosing.id)
+                queue.appendleft(
+                    Step(enclosing, _DEFINES, step, step.depth, step.scope, step.member)
+                )
             if step.depth == self.max_depth:
                 continue
             for user, via, scope in self._users(step):
@@ -100,6 +109,14 @@ class _Search:
                     seen.add(user.id)
                     queue.append(Step(user, via, step, step.depth + 1, scope, step.member))
         return found
+
+    def _enclosing_function(self, block: Block) -> Block | None:
+        if block.kind is not BlockKind.FUNCTION or not block.parent:
+            return None
+        parent = self.graph.get(block.parent)
+        if parent is None or parent.kind not in (BlockKind.FUNCTION, BlockKind.METHOD):
+            return None
+        return parent
 
     def _users(self, step: Step) -> Iterator[tuple[Block, str, str | None]]:
         block = step.block
