@@ -29,8 +29,9 @@ a changed block's name): the target is ≥ 0.95 at precision far above the menti
 product's `codeplan tests impacted --run` does (`sweep_suite`: the whole suite, the
 identified tests judged BROKEN, STALE, UNAFFECTED or UNKNOWN, and every other test that
 fails now and passed on the parent added as BROKEN; `--no-sweep`: only the identified
-tests, with `run_impacted`), and the tests the commit changed, as ground truth: a changed test *breaks* when it fails (or cannot be
-collected) on the changed tree and passes on the parent.  Tests failing on the parent too
+tests, with `run_impacted`), and the tests the commit changed, as ground truth: a
+changed test *breaks* when it fails (or cannot be collected) on the changed tree and
+passes on the parent.  Tests failing on the parent too
 are left out of both sides (the environment, not the change).  It reports whether every
 breaking test was found (the target: all of them) and the precision and recall of BROKEN +
 STALE against the changed and the breaking tests, beside the static cuts on the same cases.
@@ -38,8 +39,9 @@ STALE against the changed and the breaking tests, beside the static cuts on the 
 `--update-sample N` then updates, on up to N cases with identified broken tests, those
 tests with `TestUpdater` (checked apply, weakened-test guard, the sandbox run as the test
 oracle) and an oracle editor that answers each request with the test block's text in the
-commit (None when the commit did not change it), and counts the tests that pass after the
-update, and those the guard rejected.  Implies `--run`.
+commit (None when the commit did not change it, DELETE TEST when it deleted it), and
+counts the tests that pass after the update, those deleted (allowed only when the
+production change deleted what they check) and those the guard rejected.  Implies `--run`.
 
 The local backend runs the tests in a temporary copy with a cached virtualenv (not
 isolated); `--max-cases` bounds the work (co-change cases measured).  REPO_PATH is cloned
@@ -91,7 +93,8 @@ from codeplan.validate.parsers import is_test_file, is_test_path
 MAX_FILES = 15
 CUTS = {"calls": 1.0, "helpers": 0.6, "history": 0.45, "all": 0.0}
 RUN_SECONDS = 300.0  # one sandbox test run at most (the sandbox's default is 900)
-GUARDED = "the update "  # how the weakened-test guard's reasons begin (codeplan/evolve/guard.py)
+GUARDED = "the update "
+DELETE = "DELETE TEST"  # the answer that deletes a test (codeplan/evolve/update.py)  # how the weakened-test guard's reasons begin (codeplan/evolve/guard.py)
 
 
 @dataclass
@@ -175,7 +178,7 @@ def find_commits(repo: git.Repo, max_commits: int) -> Iterator[Commit]:
             frozenset(_stem(p) for p in production),
             truth,
             {
-                c.old.id: block_text(new[c.new.path], c.new) if c.new is not None else None
+                c.old.id: block_text(new[c.new.path], c.new) if c.new is not None else DELETE
                 for c in tests
                 if c.old is not None
             },
@@ -440,7 +443,7 @@ def _broken(case: Case, judged: Sequence[ImpactedTest]) -> list[ImpactedTest]:
 
 class OracleEditor:
     """An editor answering each test with its block's text in the commit: None (no change)
-    for a test the commit left as it was (or deleted)."""
+    for a test the commit left as it was, DELETE TEST for one it deleted."""
 
     def __init__(self, answers: Mapping[str, str | None]) -> None:
         self.answers = answers
@@ -662,6 +665,7 @@ def _print_updates(cases: list[Case]) -> dict[str, int]:
     print(
         f"  --update-sample: {len(sampled)} cases, {total} identified broken tests updated "
         f"with the commit's text: {statuses['updated']} pass after the update, "
+        f"{statuses['deleted']} deleted as the commit did, "
         f"{statuses['guard']} rejected by the guard; {dict(sorted(statuses.items()))}; "
         f"of those the commit changed ({sum(breaking.values())}): {dict(sorted(breaking.items()))}"
     )

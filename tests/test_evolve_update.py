@@ -318,3 +318,46 @@ def test_an_inherited_test_is_updated_where_it_is_defined(changed: Path) -> None
     nowhere = ImpactedTest("tests/test_inherited.py", "TestFood.test_gone", TestStatus.BROKEN, ())
     missing = updater.update(nowhere, [CHANGE])
     assert missing.status == "failed" and "no block" in missing.feedback[0]
+
+
+REMOVED = ProductionChange(
+    "inventory/pricing.py", "price_with_tax", OLD_SIGNATURE + "\n    ...", ""
+)
+
+
+def test_a_test_of_removed_behaviour_may_be_deleted_and_only_then(changed: Path) -> None:
+    tests = changed / "tests" / "test_pricing.py"
+    before = tests.read_text()
+    builder = build_graph(changed, GraphOptions(use_cache=False))
+    answers = ["DELETE TEST", "**Delete the test.**"]
+
+    def editor(request: EditRequest) -> str | None:
+        return answers.pop(0) if answers else None
+
+    updater = TestUpdater(builder, FolderTree(changed), editor, pytest_runner(changed))
+    # the change did not remove what the test checks: deleting is refused, with the reason
+    kept = updater.update(obsolete(), [CHANGE], "TypeError")
+    assert kept.status == "unchanged" and "removed nothing it checks" in kept.feedback[0]
+    assert tests.read_text() == before
+
+    answers[:] = ["**Delete the test.**"]
+    gone = updater.update(obsolete(), [REMOVED], "TypeError")
+    assert (gone.status, gone.after, gone.settled) == ("deleted", "", True)
+    after = tests.read_text()
+    assert f"def {TEST}" not in after and "def test_price_with_tax_rounds_half_up" in after
+    assert "\n\n\n\n" not in after  # the spacing around it is kept
+    assert builder.graph.get(f"tests/test_pricing.py::{TEST}") is None
+    compile(after, "test_pricing.py", "exec")  # still a module
+
+
+def test_an_inherited_test_is_not_deleted_for_every_class(changed: Path) -> None:
+    (changed / "tests" / "test_inherited.py").write_text(INHERITED)
+    builder = build_graph(changed, GraphOptions(use_cache=False))
+    updater = TestUpdater(
+        builder, FolderTree(changed), lambda request: "DELETE TEST", pytest_runner(changed),
+        attempts=1,
+    )  # fmt: skip
+    test = ImpactedTest("tests/test_inherited.py", "TestFood.test_price", TestStatus.BROKEN, ())
+    outcome = updater.update(test, [REMOVED], "TypeError")
+    assert outcome.status == "rejected" and "inherited" in outcome.feedback[0]
+    assert (changed / "tests" / "test_inherited.py").read_text() == INHERITED

@@ -80,6 +80,22 @@ def block_text(file: bytes, block: Block) -> str:
 # -- applying -------------------------------------------------------------------------------
 
 
+def without_block(file: bytes, block: Block) -> bytes | None:
+    """`file` with the block's lines removed, and the blank lines before them, so the code
+    around keeps its own spacing; None when other code shares the block's lines."""
+    start, end = edit_region(file, block)
+    line_end = file.find(b"\n", end)
+    end = len(file) if line_end == -1 else line_end + 1
+    if start != file.rfind(b"\n", 0, start) + 1 or file[block.end_byte : end].strip():
+        return None
+    while start > 0:
+        previous = file.rfind(b"\n", 0, start - 1) + 1
+        if file[previous:start].strip():
+            break
+        start = previous
+    return file[:start] + file[end:]
+
+
 def splice(file: bytes, splices: list[Splice]) -> bytes:
     newline = file_newline(file)
     out, position = [], 0

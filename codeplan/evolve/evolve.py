@@ -72,16 +72,17 @@ class EvolveResult:
                 str(outcome.attempts) if outcome else "",
             )
         updated = sum(o.status == "updated" for o in self.outcomes)
-        lines: list[RenderableType] = [
-            table,
-            Text(f"{updated} of {len(self.outcomes)} obsolete tests updated"),
-        ]
+        deleted = sum(o.status == "deleted" for o in self.outcomes)
+        summary = f"{updated} of {len(self.outcomes)} obsolete tests updated"
+        if deleted:
+            summary += f", {deleted} deleted (what they checked was removed)"
+        lines: list[RenderableType] = [table, Text(summary)]
         for outcome in self.outcomes:
             if outcome.status in ("rejected", "failed") and outcome.feedback:
                 lines.append(Text(f"{outcome.test.node_id}: {outcome.feedback[-1][:200]}", "red"))
         if self.applied:
             lines.append(Text(f"applied to your working tree: {', '.join(self.applied)}"))
-        elif self.branch and updated:
+        elif self.branch and (updated or deleted):
             lines.append(Text(f"on branch {self.branch}; --apply brings it into your tree"))
         return Group(*lines)
 

@@ -59,3 +59,8 @@ class ProductionChange:
     qualname: str
     before: str
     after: str
+
+    @property
+    def removed(self) -> bool:
+        """The change deleted the block: what it did is gone."""
+        return not self.after.strip()

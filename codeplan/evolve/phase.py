@@ -159,7 +159,11 @@ def _record_updates(plan: PlanGraph, updates: TestUpdates, journal: Journal) -> 
     """Each update as an obligation of kind "test-update", below everything the run did;
     an updated test's obligation has its edit."""
     depth = max((o.depth for o in plan.obligations.values()), default=-1) + 1
-    statuses = {"updated": ObligationStatus.EDITED, "unchanged": ObligationStatus.NO_CHANGE}
+    statuses = {
+        "updated": ObligationStatus.EDITED,
+        "deleted": ObligationStatus.EDITED,
+        "unchanged": ObligationStatus.NO_CHANGE,
+    }
     for outcome in updates.outcomes:
         test = outcome.test
         reason = f"the production edits left this test {test.status.value}: {_failure(test)}"

@@ -8,11 +8,20 @@ cache and budgets, or any `--editor` (a replay, a human) work here unchanged."""
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from codeplan.edit.apply import Applied, Rejected, apply_answer, block_text
+from codeplan.edit.apply import (
+    Applied,
+    Rejected,
+    apply_answer,
+    block_text,
+    edit_region,
+    without_block,
+)
 from codeplan.edit.model import EarlierEdit, EditContext, Editor, EditRequest, RelatedCode
+from codeplan.edit.syntax import syntax_problem
 from codeplan.evolve.guard import weakened
 from codeplan.evolve.model import Experience, ImpactedTest, ProductionChange, TestStatus
 from codeplan.graph.builder import GraphBuilder
@@ -24,8 +33,11 @@ INSTRUCTION = (
     "This test is obsolete after the production change shown as an earlier edit. Update "
     "the test so that it checks the new behaviour: keep what it verifies, change what the "
     "change made wrong (arguments, expected values, exceptions). Do not skip it, do not "
-    "remove assertions, do not catch the failure. Answer NO CHANGE if it needs none."
+    "remove assertions, do not catch the failure. Answer NO CHANGE if it needs none. If "
+    "the change removed all the behaviour the test checks, answer DELETE TEST instead."
 )
+# "DELETE TEST", "delete", "**Delete the test.**": the words alone
+_DELETE = re.compile(r"[\W_]*delete(?:[\s_-]+(?:the[\s_-]+)?test)?[\W_]*", re.IGNORECASE)
 
 RunTest = Callable[[str], tuple[bool, str]]  # node id -> (passed, failure output)
 FindExamples = Callable[[Sequence[ProductionChange]], Sequence[Experience]]
@@ -34,7 +46,7 @@ FindExamples = Callable[[Sequence[ProductionChange]], Sequence[Experience]]
 @dataclass(frozen=True)
 class UpdateOutcome:
     test: ImpactedTest
-    status: str  # "updated" | "unchanged" | "rejected" | "failed"
+    status: str  # "updated" | "deleted" | "unchanged" | "rejected" | "failed"
     attempts: int
     before: str
     after: str
@@ -84,8 +96,12 @@ class TestUpdater:
         changes: Sequence[ProductionChange],
         failure: str = "",
         *,
-        behaviour_removed: bool = False,
+        behaviour_removed: bool | None = None,
     ) -> UpdateOutcome:
+        """`behaviour_removed` (default: whether one of `changes` deleted its block) lets
+        the update assert less, or delete the test."""
+        if behaviour_removed is None:
+            behaviour_removed = any(change.removed for change in changes)
         block = defining_block(self.builder.graph, test)
         if block is None:
             why = "no block of the repository defines this test (generated, or inherited from elsewhere)"
@@ -100,6 +116,12 @@ class TestUpdater:
             answer = self.editor(request)
             if answer is None:
                 return UpdateOutcome(test, "unchanged", attempt, before, before, tuple(feedback))
+            if _DELETE.fullmatch(answer.strip()):
+                refusal = self._delete(test, block, original, behaviour_removed)
+                if refusal is None:
+                    return UpdateOutcome(test, "deleted", attempt, before, "", tuple(feedback))
+                feedback.append(refusal)
+                continue
             outcome = apply_answer(original, block, answer)
             if isinstance(outcome, Rejected):
                 feedback.append(outcome.reason)
@@ -121,6 +143,29 @@ class TestUpdater:
             self._write(block.path, original)
         status = "rejected" if feedback and not any("fails" in f for f in feedback) else "failed"
         return UpdateOutcome(test, status, self.attempts, before, before, tuple(feedback))
+
+    def _delete(
+        self, test: ImpactedTest, block: Block, original: bytes, behaviour_removed: bool
+    ) -> str | None:
+        """Delete the test's block; why not, as feedback, when that is not allowed."""
+        if not behaviour_removed:
+            return (
+                "the update deletes the test, but the production change removed nothing it "
+                "checks; update it instead"
+            )
+        if block.id != f"{test.path}::{test.qualname}":
+            return "the test is inherited: deleting it would delete it from every class; update it instead"
+        new_file = without_block(original, block)
+        region = (edit_region(original, block)[0],) * 2
+        problem = (
+            "other code shares its lines"
+            if new_file is None
+            else syntax_problem(block, original, new_file, region, "deleting the test")
+        )
+        if new_file is None or problem is not None:
+            return f"the test cannot be deleted: {problem}; update it instead"
+        self._write(block.path, new_file)
+        return None
 
     def _edited(self, block_id: str, outcome: Applied) -> Block | None:
         """The test block after the edit, also when the answer renamed it."""
