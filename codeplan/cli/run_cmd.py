@@ -236,8 +236,8 @@ def plan(
         pending = len(preview.tokens)
         streams.out.print(
             f"{pending} blocks to ask about, ~{preview.total_tokens:,} tokens, "
-            f"~${preview.cost_usd:.4f} with {preview.model} (derived edits not counted: "
-            "they depend on the answers)"
+            f"~${preview.cost_usd:.4f} with {preview.model} (at most: a triage may close "
+            "blocks that need no change; derived edits not counted: they depend on the answers)"
         )
 
 
