@@ -179,10 +179,20 @@ def find_commits(repo: git.Repo, max_commits: int) -> Iterator[Commit]:
             truth,
             {
                 c.old.id: block_text(new[c.new.path], c.new) if c.new is not None else DELETE
-                for c in tests
+                for c in [*tests, *_test_imports(changes)]
                 if c.old is not None
             },
         )
+
+
+def _test_imports(changes: Sequence[BlockChange]) -> list[BlockChange]:
+    """The commit's changes of test modules' import statements (what an import repair is
+    answered with)."""
+    return [
+        c
+        for c in changes
+        if c.block.kind is BlockKind.IMPORT and is_test_path(c.block.path) and c.old is not None
+    ]
 
 
 def _reformatted(change: BlockChange, old: dict[str, bytes], new: dict[str, bytes]) -> bool:
@@ -442,8 +452,9 @@ def _broken(case: Case, judged: Sequence[ImpactedTest]) -> list[ImpactedTest]:
 
 
 class OracleEditor:
-    """An editor answering each test with its block's text in the commit: None (no change)
-    for a test the commit left as it was, DELETE TEST for one it deleted."""
+    """An editor answering each test (and each test module's import statement) with its
+    block's text in the commit: None (no change) for one the commit left as it was,
+    DELETE TEST for one it deleted."""
 
     def __init__(self, answers: Mapping[str, str | None]) -> None:
         self.answers = answers

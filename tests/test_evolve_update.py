@@ -15,6 +15,7 @@ from codeplan.edit.model import EditRequest
 from codeplan.evolve.guard import shape_of, weakened
 from codeplan.evolve.model import Evidence, ImpactedTest, ProductionChange, TestStatus
 from codeplan.evolve.update import TestUpdater
+from codeplan.evolve.verdict import IMPORT_FAILURE
 from codeplan.graph import GraphOptions, build_graph
 from codeplan.plan.folder import FolderTree
 
@@ -361,3 +362,57 @@ def test_an_inherited_test_is_not_deleted_for_every_class(changed: Path) -> None
     outcome = updater.update(test, [REMOVED], "TypeError")
     assert outcome.status == "rejected" and "inherited" in outcome.feedback[0]
     assert (changed / "tests" / "test_inherited.py").read_text() == INHERITED
+
+
+def test_a_test_module_that_no_longer_imports_gets_its_imports_repaired_first(
+    tmp_path: Path,
+) -> None:
+    repo = example_repo(tmp_path)
+    for name in ("__init__.py", "pricing.py", "reports.py"):  # production renames it
+        file = repo / "inventory" / name
+        file.write_text(file.read_text().replace("price_with_tax", "gross_price"))
+    builder = build_graph(repo, GraphOptions(use_cache=False))
+    asked: list[EditRequest] = []
+
+    def editor(request: EditRequest) -> str | None:
+        asked.append(request)
+        return request.source.replace("price_with_tax(", "gross_price(").replace(
+            ", price_with_tax,", ", gross_price,"
+        )
+
+    renamed = ProductionChange(
+        "inventory/pricing.py", "price_with_tax", OLD_SIGNATURE, OLD_SIGNATURE.replace(
+            "price_with_tax", "gross_price"
+        ),
+    )  # fmt: skip
+    updater = TestUpdater(builder, FolderTree(repo), editor, pytest_runner(repo))
+    outcome = updater.update(obsolete(), [renamed], IMPORT_FAILURE)
+
+    assert outcome.status == "updated", outcome.feedback
+    # the import statement first, with the error, then the test itself
+    assert (
+        asked[0].kind == "import"
+        and "cannot import name 'price_with_tax'" in (asked[0].context.causes[0])
+    )
+    assert asked[1].qualname == TEST
+    assert outcome.imports == (
+        (
+            "from inventory.pricing import apply_discount, line_total, price_with_tax, round_money",
+            "from inventory.pricing import apply_discount, line_total, gross_price, round_money",
+        ),
+    )
+    assert "+from inventory.pricing import apply_discount, line_total, gross_price" in outcome.diff
+    assert pytest_runner(repo)(obsolete().node_id)[0]
+    # the next test of that module does not repair its imports again
+    again = updater.update(
+        obsolete("test_price_with_tax_rounds_half_up_to_cents"), [renamed], IMPORT_FAILURE
+    )
+    assert again.status == "updated" and again.imports == ()
+
+
+def test_the_failing_import_is_looked_for_where_pytest_imports_from() -> None:
+    from codeplan.evolve.imports import _conftests
+
+    assert _conftests("tests/unit/test_x.py") == [
+        "tests/unit/conftest.py", "tests/conftest.py", "conftest.py",
+    ]  # fmt: skip

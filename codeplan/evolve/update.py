@@ -8,9 +8,8 @@ cache and budgets, or any `--editor` (a replay, a human) work here unchanged."""
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from codeplan.edit.apply import (
     Applied,
@@ -23,7 +22,9 @@ from codeplan.edit.apply import (
 from codeplan.edit.model import EarlierEdit, EditContext, Editor, EditRequest, RelatedCode
 from codeplan.edit.syntax import syntax_problem
 from codeplan.evolve.guard import weakened
+from codeplan.evolve.imports import DELETE_ANSWER, mentions_import_error, repair_imports
 from codeplan.evolve.model import Experience, ImpactedTest, ProductionChange, TestStatus
+from codeplan.evolve.verdict import IMPORT_FAILURE
 from codeplan.graph.builder import GraphBuilder
 from codeplan.graph.codegraph import CodeGraph
 from codeplan.graph.model import Block, BlockKind
@@ -36,8 +37,6 @@ INSTRUCTION = (
     "remove assertions, do not catch the failure. Answer NO CHANGE if it needs none. If "
     "the change removed all the behaviour the test checks, answer DELETE TEST instead."
 )
-# "DELETE TEST", "delete", "**Delete the test.**": the words alone
-_DELETE = re.compile(r"[\W_]*delete(?:[\s_-]+(?:the[\s_-]+)?test)?[\W_]*", re.IGNORECASE)
 
 RunTest = Callable[[str], tuple[bool, str]]  # node id -> (passed, failure output)
 FindExamples = Callable[[Sequence[ProductionChange]], Sequence[Experience]]
@@ -51,6 +50,8 @@ class UpdateOutcome:
     before: str
     after: str
     feedback: tuple[str, ...]  # why earlier answers were not kept
+    # the module's import statements repaired first (before, after; "" after: deleted)
+    imports: tuple[tuple[str, str], ...] = ()
 
     @property
     def settled(self) -> bool:
@@ -62,13 +63,18 @@ class UpdateOutcome:
 
     @property
     def diff(self) -> str:
-        lines = difflib.unified_diff(
-            self.before.splitlines(keepends=True),
-            self.after.splitlines(keepends=True),
-            fromfile=f"a/{self.test.path}",
-            tofile=f"b/{self.test.path}",
+        pieces = [*self.imports, (self.before, self.after)]
+        return "".join(
+            "".join(
+                difflib.unified_diff(
+                    before.splitlines(keepends=True),
+                    after.splitlines(keepends=True),
+                    fromfile=f"a/{self.test.path}",
+                    tofile=f"b/{self.test.path}",
+                )
+            )
+            for before, after in pieces
         )
-        return "".join(lines)
 
 
 class TestUpdater:
@@ -89,6 +95,7 @@ class TestUpdater:
         self.examples = examples
         self.attempts = attempts
         self.task = task
+        self._repaired: set[str] = set()  # test modules whose imports were repaired
 
     def update(
         self,
@@ -99,9 +106,37 @@ class TestUpdater:
         behaviour_removed: bool | None = None,
     ) -> UpdateOutcome:
         """`behaviour_removed` (default: whether one of `changes` deleted its block) lets
-        the update assert less, or delete the test."""
+        the update assert less, or delete the test.  A test whose module no longer imports
+        gets that module's imports repaired first (evolve/imports.py)."""
         if behaviour_removed is None:
             behaviour_removed = any(change.removed for change in changes)
+        imports: tuple[tuple[str, str], ...] = ()
+        if test.path not in self._repaired and (
+            failure == IMPORT_FAILURE or mentions_import_error(failure)
+        ):
+            self._repaired.add(test.path)
+            repair = repair_imports(
+                self.builder, self.tree, self.editor, self.run_test, test.path, changes
+            )
+            imports = repair.edits
+            if imports:
+                passed, output = self.run_test(test.node_id)
+                if passed:
+                    block = defining_block(self.builder.graph, test)
+                    file = self.tree.read(block.path) or b"" if block is not None else b""
+                    text = block_text(file, block) if block is not None else ""
+                    return UpdateOutcome(test, "updated", 0, text, text, (), imports)
+                failure = output
+        outcome = self._update_block(test, changes, failure, behaviour_removed)
+        return replace(outcome, imports=imports) if imports else outcome
+
+    def _update_block(
+        self,
+        test: ImpactedTest,
+        changes: Sequence[ProductionChange],
+        failure: str,
+        behaviour_removed: bool,
+    ) -> UpdateOutcome:
         block = defining_block(self.builder.graph, test)
         if block is None:
             why = "no block of the repository defines this test (generated, or inherited from elsewhere)"
@@ -116,7 +151,7 @@ class TestUpdater:
             answer = self.editor(request)
             if answer is None:
                 return UpdateOutcome(test, "unchanged", attempt, before, before, tuple(feedback))
-            if _DELETE.fullmatch(answer.strip()):
+            if DELETE_ANSWER.fullmatch(answer.strip()):
                 refusal = self._delete(test, block, original, behaviour_removed)
                 if refusal is None:
                     return UpdateOutcome(test, "deleted", attempt, before, "", tuple(feedback))
