@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from codeplan.edit.apply import Applied, apply_answer, block_text, edit_region, without_block
 from codeplan.edit.model import EarlierEdit, EditContext, Editor, EditRequest
@@ -38,15 +37,6 @@ _ERRORS = re.compile(
 RunTest = Callable[[str], tuple[bool, str]]  # node id or path -> (passed, output)
 
 
-@dataclass(frozen=True)
-class ImportRepair:
-    """What repairing one module's imports did: the statements edited (before, after;
-    after "" for a deleted one), and the import error still reported ("" when none)."""
-
-    edits: tuple[tuple[str, str], ...]
-    error: str
-
-
 def mentions_import_error(text: str) -> bool:
     return _ERRORS.search(text) is not None
 
@@ -59,27 +49,26 @@ def repair_imports(
     path: str,
     changes: Sequence[ProductionChange],
     max_statements: int = 5,
-) -> ImportRepair:
+) -> tuple[tuple[str, str], ...]:
+    """The import statements edited (before, after; after "" for a deleted one) until
+    `path` imports, or no statement is to blame, or the editor cannot fix one."""
     edits: list[tuple[str, str]] = []
     asked: set[str] = set()
-    error = ""
-    for _ in range(max_statements + 1):
+    while len(asked) < max_statements:
         _, output = run_test(path)
         found = failing_import(builder, tree, path, output)
-        if found is None:
-            return ImportRepair(tuple(edits), error if mentions_import_error(output) else "")
-        block, error = found
-        if block.id in asked or len(asked) == max_statements:
+        if found is None or found[0].id in asked:
             break
+        block, error = found
         asked.add(block.id)
-        answer = editor(_request(block, tree.read(path) or b"", error, changes))
+        answer = editor(_request(block, tree.read(block.path) or b"", error, changes))
         if answer is None:
             break
         edit = _apply(builder, tree, block, answer)
         if edit is None:
             break
         edits.append(edit)
-    return ImportRepair(tuple(edits), error)
+    return tuple(edits)
 
 
 def failing_import(

@@ -115,10 +115,9 @@ class TestUpdater:
             failure == IMPORT_FAILURE or mentions_import_error(failure)
         ):
             self._repaired.add(test.path)
-            repair = repair_imports(
+            imports = repair_imports(
                 self.builder, self.tree, self.editor, self.run_test, test.path, changes
             )
-            imports = repair.edits
             if imports:
                 passed, output = self.run_test(test.node_id)
                 if passed:
