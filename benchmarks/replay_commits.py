@@ -41,19 +41,14 @@ import argparse
 import difflib
 import json
 import re
-import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from time import perf_counter
 from types import ModuleType
-from typing import Any
 
 import git
 
@@ -69,6 +64,17 @@ from codeplan.impact.diff import BlockChange
 from codeplan.plan.model import ObligationStatus, PlanGraph
 
 if __package__:
+    from ._replay_case import (
+        GIT,
+        ReplayCase,
+        _git,
+        _progress_line,
+        _remove_runs,
+        planner_obligations,
+        summarise,
+        timed,
+    )
+    from ._replay_synthetic import synthetic_overhead
     from .impact_history import (
         HistoryCase,
         changed_python_sources,
@@ -78,6 +84,17 @@ if __package__:
         linked_blocks,
     )
 else:  # run as a script: benchmarks/ is on sys.path
+    from _replay_case import (
+        GIT,
+        ReplayCase,
+        _git,
+        _progress_line,
+        _remove_runs,
+        planner_obligations,
+        summarise,
+        timed,
+    )
+    from _replay_synthetic import synthetic_overhead
     from impact_history import (
         HistoryCase,
         changed_python_sources,
@@ -88,51 +105,6 @@ else:  # run as a script: benchmarks/ is on sys.path
     )
 
 BASELINE_KINDS = {BlockKind.FUNCTION, BlockKind.METHOD, BlockKind.CLASS}
-GIT = ["git", "-c", "safe.directory=*"]
-
-
-@dataclass
-class ReplayCase:
-    commit: str
-    seed: str
-    labels: list[str] = field(default_factory=list)  # the seed change's impact labels
-    status: str = ""  # the run's status, or "error"
-    error: str = ""
-    truth: int = 0
-    linked: int = 0
-    matched: int = 0
-    missed_linked: int = 0
-    deleted_asked: int = 0  # linked blocks the commit deleted: asked about, not editable
-    caused: int = 0  # linked blocks whose edit touches a line naming the seed
-    missed_caused: int = 0
-    missed: int = 0
-    spurious: int = 0
-    calls: int = 0  # triages included
-    triage_calls: int = 0
-    no_change_answers: int = 0
-    obligations: int = 0  # the planner's own, the user's seed edits left out
-    rejected: int = 0
-    skipped: int = 0
-    seconds: float = 0.0  # wall time of `propagate`
-    editor_seconds: float = 0.0
-    build_seconds: float = 0.0  # the graph build at the start of the run
-    worktree_seconds: float = 0.0  # creating the run's worktree: a fixed cost per run
-    baseline_calls: int = 0
-    baseline_matched: int = 0
-    missed_ids: list[str] = field(default_factory=list)
-    spurious_ids: list[str] = field(default_factory=list)
-
-    @property
-    def planner_seconds(self) -> float:
-        return self.seconds - self.editor_seconds
-
-    @property
-    def overhead_seconds(self) -> float:
-        return self.planner_seconds - self.build_seconds
-
-    @property
-    def loop_seconds(self) -> float:
-        return self.overhead_seconds - self.worktree_seconds
 
 
 def caused_blocks(
@@ -214,48 +186,6 @@ class CommitOracle:
             self.no_change += 1
         self.seconds += perf_counter() - started
         return answer
-
-
-class NoChangeEditor:
-    """Answers every request with "no change" (the synthetic case measures the planner);
-    its triage keeps every block, so each is still prepared and asked about: the most
-    work the planner can have per obligation."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.seconds = 0.0
-
-    def triage(self, request: TriageRequest) -> frozenset[str]:
-        self.calls += 1
-        return frozenset(c.block_id for c in request.candidates)
-
-    def __call__(self, request: EditRequest) -> str | None:
-        started = perf_counter()
-        self.calls += 1
-        self.seconds += perf_counter() - started
-        return None
-
-
-@contextmanager
-def timed(owner: ModuleType | type, name: str) -> Iterator[list[float]]:
-    """Time every call of `owner.name` (the seconds accumulate in the yielded list): the
-    runner builds its graph and its worktree inside `propagate`, out of reach otherwise."""
-    stored = vars(owner)[name]  # restored as found: a classmethod stays a classmethod
-    original: Callable[..., Any] = getattr(owner, name)
-    spent = [0.0]
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        started = perf_counter()
-        try:
-            return original(*args, **kwargs)
-        finally:
-            spent[0] += perf_counter() - started
-
-    setattr(owner, name, wrapper)
-    try:
-        yield spent
-    finally:
-        setattr(owner, name, stored)
 
 
 # -- the replay -----------------------------------------------------------------------------
@@ -373,10 +303,6 @@ def run_edits(clone: Path, run_id: str, parent: str) -> set[str]:
     return counted_ids(commit_changes(*by_run)) & counted_ids(commit_changes(*net))
 
 
-def planner_obligations(plan: PlanGraph) -> int:
-    return sum(1 for o in plan.obligations.values() if not all(c.kind == "seed" for c in o.causes))
-
-
 def baseline_blocks(graph: CodeGraph, root: Path, seed: Block) -> set[str]:
     """The innermost functions, methods and classes whose text mentions the seed's name as
     a word: what a search for the changed name would send to an editor."""
@@ -412,210 +338,10 @@ def _failed(history: HistoryCase, error: Exception) -> ReplayCase:
     )
 
 
-def _remove_runs(clone: Path) -> None:
-    """Every run's worktree, branch and record, so the clone stays small and clean."""
-    state = clone / ".codeplan"
-    for meta in sorted((state / "worktrees").glob("*.json")):
-        Workspace.open(clone, meta.stem).remove(delete_branch=True)
-    shutil.rmtree(state / "runs", ignore_errors=True)
-
-
 def _release_graphs() -> None:
     """Free the graphs of the finished case: without this, every case leaked its graphs'
     frozen cycles (about 25 MB a case on click, 4 GB over 172 cases)."""
     release_frozen()
-
-
-def _git(root: Path, *args: str) -> None:
-    subprocess.run([*GIT, *args], cwd=root, check=True, capture_output=True)
-
-
-def _progress_line(case: ReplayCase) -> str:
-    if case.status == "error":
-        return f"{case.commit} {case.seed}: {case.error}"
-    return (
-        f"{case.commit} {case.seed}: {case.status}, matched {case.matched}/{case.truth}, "
-        f"missed linked {case.missed_linked}/{case.linked}, calls {case.calls} "
-        f"(baseline {case.baseline_calls}), {case.obligations} obligations, "
-        f"{case.seconds:.2f} s"
-    )
-
-
-# -- the summary ----------------------------------------------------------------------------
-
-
-def _share(cases: list[ReplayCase], holds: Callable[[ReplayCase], bool]) -> float:
-    """The share of `cases` for which `holds` (1.0 of none)."""
-    return sum(holds(c) for c in cases) / len(cases) if cases else 1.0
-
-
-def summarise(cases: list[ReplayCase]) -> dict[str, Any]:
-    ran = [c for c in cases if c.status != "error"]
-    with_linked = [c for c in ran if c.linked]
-    with_caused = [c for c in ran if c.caused]
-    matched = sum(c.matched for c in ran)
-    calls = sum(c.calls for c in ran)
-    baseline_matched = sum(c.baseline_matched for c in ran)
-    baseline_calls = sum(c.baseline_calls for c in ran)
-    busy = [c for c in ran if c.obligations]
-    per_obligation = [c.overhead_seconds / c.obligations * 1000 for c in busy]
-    with_build = [c.planner_seconds / c.obligations * 1000 for c in busy]
-    loop = [c.loop_seconds / c.obligations * 1000 for c in busy]
-    statuses: dict[str, int] = {}
-    for case in cases:
-        statuses[case.status] = statuses.get(case.status, 0) + 1
-    return {
-        "cases": len(cases),
-        "statuses": statuses,
-        "cases_with_linked_blocks": len(with_linked),
-        "cases_missing_nothing_linked": _share(with_linked, lambda c: c.missed_linked == 0),
-        "truth": sum(c.truth for c in ran),
-        "linked": sum(c.linked for c in ran),
-        "matched": matched,
-        "missed_linked": sum(c.missed_linked for c in ran),
-        "linked_deleted_and_asked": sum(c.deleted_asked for c in ran),
-        "cases_with_caused_blocks": len(with_caused),
-        "cases_missing_nothing_caused": _share(with_caused, lambda c: c.missed_caused == 0),
-        "caused": sum(c.caused for c in ran),
-        "missed_caused": sum(c.missed_caused for c in ran),
-        "missed": sum(c.missed for c in ran),
-        "spurious": sum(c.spurious for c in ran),
-        "rejected": sum(c.rejected for c in ran),
-        "skipped": sum(c.skipped for c in ran),
-        "editor_calls": calls,
-        "triage_calls": sum(c.triage_calls for c in ran),
-        "no_change_answers": sum(c.no_change_answers for c in ran),
-        "calls_per_matched": calls / matched if matched else float("inf"),
-        "baseline_calls": baseline_calls,
-        "baseline_matched": baseline_matched,
-        "baseline_calls_per_matched": (
-            baseline_calls / baseline_matched if baseline_matched else float("inf")
-        ),
-        "obligations": sum(c.obligations for c in ran),
-        "overhead_ms_per_obligation_median": _quantile(per_obligation, 0.5),
-        "overhead_ms_per_obligation_p90": _quantile(per_obligation, 0.9),
-        "with_build_ms_per_obligation_median": _quantile(with_build, 0.5),
-        "with_build_ms_per_obligation_p90": _quantile(with_build, 0.9),
-        "loop_ms_per_obligation_median": _quantile(loop, 0.5),
-        "loop_ms_per_obligation_p90": _quantile(loop, 0.9),
-        # what one more obligation costs, the fixed cost of a run aside (Theil-Sen slope)
-        "marginal_ms_per_obligation": _slope(
-            [(c.obligations, c.overhead_seconds * 1000) for c in ran]
-        ),
-        "worktree_seconds_median": _quantile([c.worktree_seconds for c in ran], 0.5),
-        "build_seconds_median": _quantile([c.build_seconds for c in ran], 0.5),
-        "run_seconds_median": _quantile([c.seconds for c in ran], 0.5),
-    }
-
-
-def _slope(points: list[tuple[int, float]]) -> float:
-    """The median of the slopes between pairs of points: robust to a few slow runs."""
-    slopes = [
-        (y2 - y1) / (x2 - x1)
-        for i, (x1, y1) in enumerate(points)
-        for x2, y2 in points[i + 1 :]
-        if x2 != x1
-    ]
-    return statistics.median(slopes) if slopes else float("nan")
-
-
-def _quantile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    if q == 0.5:
-        return statistics.median(values)
-    return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
-
-
-# -- the synthetic case (a repository without history) --------------------------------------
-
-
-def synthetic_overhead(
-    repo_path: Path, block_id: str | None, repeats: int, max_callers: int, triage: bool = True
-) -> dict[str, Any]:
-    """Commit a copy of the tree, add a required first parameter to a much-called
-    function, and propagate it `repeats` times with an editor that changes nothing."""
-    runs: list[dict[str, float]] = []
-    with tempfile.TemporaryDirectory(prefix="codeplan-synthetic-") as scratch:
-        root = Path(scratch) / "copy"
-        shutil.copytree(
-            repo_path, root, ignore=shutil.ignore_patterns(".git", ".codeplan", ".aider*")
-        )
-        _git(root, "init", "-q")
-        _git(root, "config", "user.name", "Replay")
-        _git(root, "config", "user.email", "replay@example.com")
-        _git(root, "add", "-A")
-        _git(root, "commit", "-q", "--no-verify", "-m", "snapshot")
-        graph = build_graph(root, GraphOptions(cache_dir=root / ".codeplan")).graph
-        target = graph.block(block_id) if block_id else most_called(graph, max_callers)
-        original = (root / target.path).read_bytes()
-        for _ in range(repeats):
-            (root / target.path).write_bytes(add_first_parameter(original, target))
-            editor = NoChangeEditor()
-            planner = Planner(
-                Repository(root), editor=editor if triage else editor.__call__, validate=False
-            )
-            with (
-                timed(codeplan.runner, "build_graph") as build,
-                timed(Workspace, "create") as setup,
-            ):
-                started = perf_counter()
-                result = planner.propagate("Synthetic signature change")
-                seconds = perf_counter() - started
-            obligations = max(planner_obligations(result.plan), 1)
-            _remove_runs(root)
-            _git(root, "checkout", "-q", "-f", "HEAD")
-            overhead = seconds - editor.seconds - build[0]
-            runs.append(
-                {
-                    "seconds": seconds,
-                    "build_seconds": build[0],
-                    "worktree_seconds": setup[0],
-                    "editor_seconds": editor.seconds,
-                    "calls": editor.calls,
-                    "obligations": obligations,
-                    "overhead_ms_per_obligation": overhead / obligations * 1000,
-                    # the loop alone: without the worktree's checkout, a fixed cost per run
-                    "loop_ms_per_obligation": (overhead - setup[0]) / obligations * 1000,
-                }
-            )
-        files = len(graph.paths())
-    return {
-        "block": target.id,
-        "callers": len(graph.callers(target.id)),
-        "files": files,
-        "blocks": len(graph),
-        "runs": runs,
-        "overhead_ms_per_obligation_median": statistics.median(
-            r["overhead_ms_per_obligation"] for r in runs
-        ),
-        "loop_ms_per_obligation_median": statistics.median(
-            r["loop_ms_per_obligation"] for r in runs
-        ),
-        "worktree_seconds_median": statistics.median(r["worktree_seconds"] for r in runs),
-        "build_seconds_median": statistics.median(r["build_seconds"] for r in runs),
-        "seconds_median": statistics.median(r["seconds"] for r in runs),
-    }
-
-
-def most_called(graph: CodeGraph, max_callers: int) -> Block:
-    """The module-level Python function with the most callers, up to `max_callers`."""
-    candidates = [
-        (len(graph.callers(b.id)), b.id, b)
-        for b in graph.blocks(BlockKind.FUNCTION)
-        if b.language == "python" and b.parent == b.path
-    ]
-    return max(c for c in candidates if c[0] <= max_callers)[2]
-
-
-def add_first_parameter(file: bytes, function: Block) -> bytes:
-    """The file with `replay_extra` as the function's first parameter (callers break)."""
-    opening = file.index(b"(", file.index(b"def ", function.start_byte)) + 1
-    rest = file[opening:].lstrip()
-    separator = b"" if rest.startswith(b")") else b", "
-    return file[:opening] + b"replay_extra" + separator + file[opening:]
 
 
 # -- the command line -----------------------------------------------------------------------

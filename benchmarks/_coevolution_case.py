@@ -1,0 +1,111 @@
+"""The records of benchmarks/coevolution.py (a commit of the history, the case measured on
+it) and what its static and dynamic stages share: writing files into the tree, test ids,
+scoring against a truth, and the report's tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import git
+
+from codeplan.evolve.model import ImpactedTest
+
+CUTS = {"calls": 1.0, "helpers": 0.6, "history": 0.45, "all": 0.0}
+
+
+@dataclass
+class Case:
+    commit: str
+    negative: bool  # production-only
+    changed_blocks: int
+    truth: list[str]
+    referencing: list[str]  # the truth that mentions a changed block's name
+    found: dict[str, tuple[float, list[str]]]  # test id -> score, evidence kinds
+    naming: list[str]
+    mention: list[str]
+    seconds: float
+    # identified "tests" pytest cannot collect (functions nested in a test): pytest refuses
+    # a run naming one ("found no collectors"), so --run leaves them out
+    uncollectable: list[str] = field(default_factory=list)
+    # with --run (co-change cases only):
+    ran: bool = False
+    verdicts: dict[str, str] = field(default_factory=dict)  # identified test id -> status
+    breaks: list[str] = field(default_factory=list)  # changed tests the change breaks
+    failing_before: list[str] = field(default_factory=list)  # not passing on the parent
+    run_error: str = ""
+    run_seconds: float = 0.0
+    # with --update-sample: identified broken test -> what updating it with the oracle gave
+    # ("updated": passes now; "unchanged": the commit left it as it was; "guard": the
+    # weakened-test guard refused the commit's version; "rejected": the edit did not apply;
+    # "failed": the commit's version of the block alone still fails)
+    updates: dict[str, str] = field(default_factory=dict)
+    update_notes: dict[str, str] = field(default_factory=dict)  # why not updated, in short
+
+
+@dataclass(frozen=True)
+class Commit:
+    commit: git.Commit
+    production: dict[str, bytes | None]  # path -> new contents (None: deleted)
+    names: frozenset[str]  # the changed production blocks' names, as tests would say them
+    stems: frozenset[str]  # the changed production modules' names
+    truth: frozenset[str]
+    answers: dict[str, str | None]  # changed test id -> its block's text in the commit
+
+    def parent_production(self) -> dict[str, bytes | None]:
+        """The production files as they were in the parent (None: absent)."""
+        tree = self.commit.parents[0].tree
+        found: dict[str, bytes | None] = {}
+        for path in self.production:
+            try:
+                found[path] = tree[path].data_stream.read()
+            except KeyError:
+                found[path] = None
+        return found
+
+
+def _write_files(work: Path, files: Mapping[str, bytes | None]) -> None:
+    for path, data in files.items():
+        target = work / path
+        if data is None:
+            target.unlink(missing_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+
+
+def _id(test: ImpactedTest) -> str:
+    return f"{test.path}::{test.qualname}"
+
+
+def _score(
+    cases: Sequence[Case],
+    predict: Callable[[Case], set[str]],
+    truths: Mapping[str, Callable[[Case], set[str]]],
+) -> dict[str, float]:
+    """Micro-averaged: precision against the first truth, recall against each."""
+    predicted = sum(len(predict(c)) for c in cases)
+    row: dict[str, float] = {"predicted": predicted}
+    for n, (suffix, truth) in enumerate(truths.items()):
+        hits = sum(len(predict(c) & truth(c)) for c in cases)
+        wanted = sum(len(truth(c)) for c in cases)
+        if n == 0:
+            row["precision"] = hits / predicted if predicted else 0.0
+        row[f"recall{suffix}"] = hits / wanted if wanted else 1.0
+    return row
+
+
+def _at_least(cut: float, case: Case) -> set[str]:
+    return {test for test, (score, _) in case.found.items() if score >= cut}
+
+
+def _print_table(summary: dict[str, dict[str, float]], last: str, last_key: str) -> None:
+    """One row per method: predicted, precision, recall, and the `last_key` column."""
+    width = len(last) + 2
+    print(f"  {'method':<18}{'predicted':>10}{'precision':>11}{'recall':>8}{last:>{width}}")
+    for name, row in summary.items():
+        print(
+            f"  {name:<18}{row['predicted']:>10}{row['precision']:>11.3f}"
+            f"{row['recall']:>8.3f}{row[last_key]:>{width}.3f}"
+        )
