@@ -416,3 +416,27 @@ def test_the_failing_import_is_looked_for_where_pytest_imports_from() -> None:
     assert _conftests("tests/unit/test_x.py") == [
         "tests/unit/conftest.py", "tests/conftest.py", "conftest.py",
     ]  # fmt: skip
+
+
+def test_an_update_that_stops_exercising_the_changed_code_is_sent_back(changed: Path) -> None:
+    asked: list[EditRequest] = []
+    good = SwapPriceArguments()
+
+    def editor(request: EditRequest) -> str | None:
+        asked.append(request)
+        if len(asked) == 1:  # green, and just as many asserts, but price_with_tax is gone
+            return (
+                f"def {TEST}() -> None:\n"
+                '    assert Decimal("12.00") == Decimal("12.00")\n'
+                '    assert Decimal("10.50") == Decimal("10.50")\n'
+                '    assert Decimal("10.00") == Decimal("10.00")\n'
+            )
+        return good(request)
+
+    builder = build_graph(changed, GraphOptions(use_cache=False))
+    updater = TestUpdater(builder, FolderTree(changed), editor, pytest_runner(changed))
+    outcome = updater.update(obsolete(), [CHANGE], "TypeError")
+    assert outcome.status == "updated" and outcome.attempts == 2
+    assert outcome.feedback[0].startswith("the update no longer exercises the changed code")
+    assert "`price_with_tax`" in outcome.feedback[0]
+    assert 'price_with_tax("general", Decimal("10.00"))' in outcome.after

@@ -22,8 +22,14 @@ from codeplan.edit.apply import (
 from codeplan.edit.model import EarlierEdit, EditContext, Editor, EditRequest, RelatedCode
 from codeplan.edit.syntax import syntax_problem
 from codeplan.evolve.guard import weakened
-from codeplan.evolve.imports import DELETE_ANSWER, mentions_import_error, repair_imports
+from codeplan.evolve.imports import (
+    DELETE_ANSWER,
+    RunTest,
+    mentions_import_error,
+    repair_imports,
+)
 from codeplan.evolve.model import Experience, ImpactedTest, ProductionChange, TestStatus
+from codeplan.evolve.reach import reach
 from codeplan.evolve.verdict import IMPORT_FAILURE
 from codeplan.graph.builder import GraphBuilder
 from codeplan.graph.codegraph import CodeGraph
@@ -38,7 +44,12 @@ INSTRUCTION = (
     "the change removed all the behaviour the test checks, answer DELETE TEST instead."
 )
 
-RunTest = Callable[[str], tuple[bool, str]]  # node id -> (passed, failure output)
+SHORTFALL = (
+    "the update no longer exercises the changed code ({names}), directly or through "
+    "helpers; test the new behaviour instead of going around it"
+)
+REACH_DEPTH = 3  # as `tests impacted` searches
+
 FindExamples = Callable[[Sequence[ProductionChange]], Sequence[Experience]]
 
 
@@ -145,6 +156,8 @@ class TestUpdater:
         before = block_text(original, block)
         feedback: list[str] = []
         examples = tuple(self.examples(changes)) if self.examples else ()
+        # a test found through the changed code must still exercise it after the update
+        exercised = self._exercises(block_id, changes)
         for attempt in range(1, self.attempts + 1):
             request = self._request(test, block, before, changes, failure, examples, feedback)
             answer = self.editor(request)
@@ -163,8 +176,11 @@ class TestUpdater:
             if not isinstance(outcome, Applied):
                 return UpdateOutcome(test, "unchanged", attempt, before, before, tuple(feedback))
             self._write(block.path, outcome.new_file)
-            after = block_text(outcome.new_file, self._edited(block_id, outcome) or block)
+            edited = self._edited(block_id, outcome) or block
+            after = block_text(outcome.new_file, edited)
             reason = weakened(before, after, behaviour_removed=behaviour_removed)
+            if reason is None and exercised and not self._exercises(edited.id, changes):
+                reason = SHORTFALL.format(names=", ".join(f"`{c.qualname}`" for c in changes))
             if reason is not None:
                 feedback.append(reason)
                 self._write(block.path, original)
@@ -177,6 +193,20 @@ class TestUpdater:
             self._write(block.path, original)
         status = "rejected" if feedback and not any("fails" in f for f in feedback) else "failed"
         return UpdateOutcome(test, status, self.attempts, before, before, tuple(feedback))
+
+    def _exercises(self, block_id: str, changes: Sequence[ProductionChange]) -> bool:
+        """Whether the test block reaches a changed production block (calls, instantiates
+        or uses it, directly or through helpers and fixtures, as `tests impacted` finds)."""
+        graph = self.builder.graph
+        changed = [graph.get(f"{c.path}::{c.qualname}") for c in changes]
+        present = [block for block in changed if block is not None]
+        if not present:
+            return False
+
+        def source(path: str) -> bytes:
+            return self.tree.read(path) or b""
+
+        return block_id in reach(graph, present, REACH_DEPTH, source)
 
     def _delete(
         self, test: ImpactedTest, block: Block, original: bytes, behaviour_removed: bool
