@@ -1,6 +1,9 @@
 """Updating an obsolete test: ask the editor (with the production change, retrieved past
 co-changes as worked examples, and the failure), check the answer like any edit, reject
-weakened tests, run the test in the sandbox, and feed failures back, up to N attempts.
+weakened tests and tests that stop exercising the changed code (a coverage shortfall,
+judged statically from the dependency graph), run the test in the sandbox, and feed
+failures back, up to N attempts.  A test module that no longer imports has its imports
+repaired first (evolve/imports.py); a test of deleted behaviour may be deleted.
 
 The editor is the planner's: an `EditRequest` for the test block, so the LLM editor, its
 cache and budgets, or any `--editor` (a replay, a human) work here unchanged."""
