@@ -116,8 +116,8 @@ def _derived(obligation: Obligation) -> bool:
 
 
 def _cause_edits(plan: PlanGraph, obligation: Obligation) -> list[Edit]:
-    ids = sorted({c.edit_id for c in obligation.causes if c.edit_id in plan.edits})
-    return [plan.edits[i] for i in ids if i is not None]
+    ids = {c.edit_id for c in obligation.causes if c.edit_id is not None}
+    return [plan.edits[i] for i in sorted(ids) if i in plan.edits]
 
 
 def _candidate(
