@@ -198,3 +198,14 @@ def test_bulk_assembly_equals_adding_blocks_and_edges_one_by_one() -> None:
     assert bulk.kind_counts() == one_by_one.kind_counts()
     assert bulk.edge_count() == one_by_one.edge_count() == len(edges)
     assert any(r.line == 999 for r in bulk.related(extra[0].source))
+    # a build adds each file's edges as its resolution arrives: batches into a graph that
+    # already has edges must come out the same
+    batched = CodeGraph()
+    batched.add_blocks(sorted(blocks, key=lambda b: b.id))
+    everything = [*ordered, dangling, *extra]
+    for start in range(0, len(everything), 7):
+        batched.add_edges(everything[start : start + 7])
+    assert batched.snapshot() == one_by_one.snapshot()
+    assert list(batched.edges()) == list(bulk.edges())
+    assert batched.relation_counts() == one_by_one.relation_counts()
+    assert batched.edge_count() == one_by_one.edge_count()

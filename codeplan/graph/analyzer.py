@@ -84,14 +84,24 @@ class ResolutionIndex:
     @contextmanager
     def tracking(self) -> Iterator[set[str]]:
         """Collect every key consulted inside the block (nested frames all see it)."""
-        frame: set[str] = set()
-        self._frames.append(frame)
+        frame = self.open_frame()
         try:
             yield frame
         finally:
-            self._frames.pop()
-            if self._frames:
-                self._frames[-1].update(frame)
+            self.close_frame()
+
+    def open_frame(self) -> set[str]:
+        """`tracking` without a context manager, for the resolvers' hottest paths (a
+        generator-based context costs more than the memo hit it would wrap): the caller
+        must `close_frame` in a `finally`."""
+        frame: set[str] = set()
+        self._frames.append(frame)
+        return frame
+
+    def close_frame(self) -> None:
+        frame = self._frames.pop()
+        if self._frames:
+            self._frames[-1].update(frame)
 
 
 class Resolver(Protocol):

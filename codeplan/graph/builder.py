@@ -14,11 +14,12 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from codeplan.graph.analyzer import LanguageAnalyzer, ResolutionIndex, Resolver
-from codeplan.graph.cache import AnalysisCache
+from codeplan.graph.cache import AnalysisCache, pack, unpack
 from codeplan.graph.codegraph import CodeGraph, innermost_at
 from codeplan.graph.files import SkippedFile, check_source, discover_files, read_source
 from codeplan.graph.gcpause import collector_paused
@@ -28,11 +29,10 @@ from codeplan.graph.model import (
     Edge,
     FileFacts,
     FileResolution,
-    PackedData,
     UnresolvedRef,
     content_hash,
 )
-from codeplan.graph.parallel import map_forked
+from codeplan.graph.parallel import forked_results, map_forked
 from codeplan.graph.registry import default_analyzers
 
 Progress = Callable[[int, int], None]
@@ -182,18 +182,18 @@ class GraphBuilder:
                 sources[source_file.path] = read
         cache = self._open_cache()
         try:
-            facts, parsed = self._extract_all(sources, cache, progress)
+            facts, extracted = self._extract_all(sources, cache, progress)
+            parsed = len(extracted)
             self._facts = facts
             self._index = ResolutionIndex(facts)
             self._resolvers = {
                 language: analyzer.resolver(self._index)
                 for language, analyzer in self._by_language.items()
             }
-            resolved = self._resolve_all(cache)
+            resolved = self._resolve_and_assemble(cache, extracted)
         finally:
             if cache is not None:
                 cache.close()
-        self._assemble()
         self._build_stats = (
             skipped,
             parsed,
@@ -215,7 +215,9 @@ class GraphBuilder:
 
     def _extract_all(
         self, sources: dict[str, bytes], cache: AnalysisCache | None, progress: Progress | None
-    ) -> tuple[dict[str, FileFacts], int]:
+    ) -> tuple[dict[str, FileFacts], list[tuple[FileFacts, bytes]]]:
+        """Every file's facts, by path in order, and those extracted in this run with their
+        packed form for the cache (stored by `_resolve_and_assemble`, while it waits)."""
         keys = {}
         for path, source in sources.items():
             analyzer = self._analyzer_for(path)
@@ -225,43 +227,67 @@ class GraphBuilder:
         missing = sorted(path for path in keys if path not in found)
         total = len(keys)
 
-        def extract(path: str) -> FileFacts:
+        def extract(path: str) -> bytes:
             analyzer = self._analyzer_for(path)
             assert analyzer is not None
-            facts = analyzer.extract(path, sources[path])
-            # packed once here, on whichever process extracted it: the cache stores the
-            # blob as is, and only the files resolved later unpack it
-            return replace(facts, data=PackedData.of(facts.data))
+            # packed for the cache on whichever process extracted it: the parent decodes
+            # these bytes faster than it would unpickle the facts, and stores them as is
+            # (the analyzer payload inside stays packed until a resolver reads it)
+            return pack(analyzer.extract(path, sources[path]))
 
         def report(done: int) -> None:
             if progress is not None:
                 progress(len(found) + done, total)
 
-        fresh = map_forked(extract, missing, self._workers(), report)
-        found.update((facts.path, facts) for facts in fresh)
+        with forked_results(extract, missing, self._workers(), report) as payloads:
+            # decoded as they arrive, while the workers extract the rest
+            extracted = [(unpack(payload, FileFacts.from_record), payload) for payload in payloads]
+        found.update((facts.path, facts) for facts, _ in extracted)
         if progress is not None and not missing:
             progress(total, total)
-        if cache is not None and fresh:
-            cache.put_facts(fresh)
-        return dict(sorted(found.items())), len(fresh)
+        return dict(sorted(found.items())), extracted
 
-    def _resolve_all(self, cache: AnalysisCache | None) -> int:
+    def _resolve_and_assemble(
+        self, cache: AnalysisCache | None, extracted: list[tuple[FileFacts, bytes]]
+    ) -> int:
+        """Resolve the files whose cached resolution is missing or stale, and build the
+        graph.  The parent would otherwise sit idle while the workers resolve, so meanwhile
+        it stores the newly extracted facts (emptying `extracted`), adds every block, and
+        then each file's edges as its resolution arrives.  Returns how many files were
+        resolved."""
         keys = {path: _resolution_key(facts) for path, facts in self._facts.items()}
         cached = cache.get_resolutions(keys) if cache is not None else {}
+        reusable = {
+            path: hit
+            for path, hit in cached.items()
+            if hit.fingerprint == self._fingerprint(hit.depends_on)
+        }
+        stale = [path for path in self._facts if path not in reusable]
+
+        def resolve(path: str) -> bytes:
+            # packed by the workers, like extracted facts (see `_extract_all`)
+            return pack(self._resolve(self._facts[path]))
+
+        self.graph = CodeGraph()
         self._resolutions = {}
-        stale: list[str] = []
-        for path in self._facts:
-            hit = cached.get(path)
-            if hit is not None and hit.fingerprint == self._fingerprint(hit.depends_on):
-                self._resolutions[path] = hit
-            else:
-                stale.append(path)
-        resolved = map_forked(lambda p: self._resolve(self._facts[p]), stale, self._workers())
-        fresh = [(keys[r.path], r) for r in resolved]
-        self._resolutions.update((r.path, r) for r in resolved)
-        self._resolutions = dict(sorted(self._resolutions.items()))
+        fresh: list[tuple[str, FileResolution, bytes]] = []
+        with forked_results(resolve, stale, self._workers()) as payloads:
+            if cache is not None and extracted:
+                cache.put_packed_facts(extracted)
+            extracted.clear()  # stored: free the packed copies before the graph grows
+            self.graph.add_blocks(chain.from_iterable(f.blocks for f in self._facts.values()))
+            for path in self._facts:  # the stale paths arrive in this order too
+                resolution = reusable.get(path)
+                if resolution is None:
+                    payload = next(payloads)
+                    resolution = unpack(payload, FileResolution.from_record)
+                    assert resolution.path == path, "resolutions arrived out of order"
+                    fresh.append((keys[path], resolution, payload))
+                self._resolutions[path] = resolution
+                self.graph.add_edges(resolution.edges)
+                self._add_unresolved(resolution)
         if cache is not None and fresh:
-            cache.put_resolutions(fresh)
+            cache.put_packed_resolutions(fresh)
         self._dependents = {}
         for path, resolution in self._resolutions.items():
             for key in resolution.depends_on:
@@ -289,15 +315,6 @@ class GraphBuilder:
                 digest.update(b"\0" + provider.path.encode() + provider.interface_hash.encode())
             digest.update(b"\n")
         return digest.hexdigest()
-
-    def _assemble(self) -> None:
-        self.graph = CodeGraph()
-        self.graph.add_many(
-            (block for facts in self._facts.values() for block in facts.blocks),
-            (edge for resolution in self._resolutions.values() for edge in resolution.edges),
-        )
-        for resolution in self._resolutions.values():
-            self._add_unresolved(resolution)
 
     def _add_resolution(self, resolution: FileResolution) -> None:
         for edge in resolution.edges:

@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from codeplan.errors import CacheError
 from codeplan.graph.gcpause import collector_paused
@@ -31,7 +31,7 @@ _Decoded = TypeVar("_Decoded")
 
 CACHE_FILE_NAME = "graph-cache.sqlite3"
 # Bump whenever the tables or the payload encoding change: a mismatch wipes the cache.
-SCHEMA_VERSION = "3"  # 3: marshal payloads behind a CRC-32
+SCHEMA_VERSION = "4"  # 3: marshal payloads behind a CRC-32; 4: positional records
 BUSY_TIMEOUT_SECONDS = 30.0
 # Stays under SQLite's historical limit of 999 bound parameters per statement.
 _PATHS_PER_QUERY = 900
@@ -81,7 +81,7 @@ class AnalysisCache:
         with collector_paused():
             for path, digest, version, payload in rows:
                 if wanted.get(path) == (digest, version):
-                    facts = _decode(payload, FileFacts.from_json)
+                    facts = _decode(payload, FileFacts.from_record)
                     # Trust a payload only if it describes what its row claims to hold.
                     if facts is not None and _facts_key(facts) == (path, digest, version):
                         found[path] = facts
@@ -90,11 +90,14 @@ class AnalysisCache:
         return found
 
     def put_facts(self, facts: Iterable[FileFacts]) -> None:
-        rows = [
-            (item.path, item.content_hash, item.analyzer_version, payload)
-            for item in facts
-            if (payload := _encode(item.path, item.to_record())) is not None
-        ]
+        self.put_packed_facts(
+            (item, payload) for item in facts if (payload := _pack(item)) is not None
+        )
+
+    def put_packed_facts(self, items: Iterable[tuple[FileFacts, bytes]]) -> None:
+        """Store each (facts, `pack(facts)`), e.g. payloads packed by the worker that
+        extracted them, replacing the path's previous entry."""
+        rows = [(f.path, f.content_hash, f.analyzer_version, payload) for f, payload in items]
         self._write("INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?)", rows)
 
     def get_resolutions(self, keys: Mapping[str, str]) -> dict[str, FileResolution]:
@@ -104,7 +107,7 @@ class AnalysisCache:
         with collector_paused():
             for path, resolution_key, payload in rows:
                 if keys.get(path) == resolution_key:
-                    resolution = _decode(payload, FileResolution.from_json)
+                    resolution = _decode(payload, FileResolution.from_record)
                     if resolution is not None and resolution.path == path:
                         found[path] = resolution
         self._resolution_hits += len(found)
@@ -113,11 +116,15 @@ class AnalysisCache:
 
     def put_resolutions(self, items: Iterable[tuple[str, FileResolution]]) -> None:
         """Store each (resolution_key, resolution), replacing the path's previous entry."""
-        rows = [
-            (resolution.path, resolution_key, payload)
-            for resolution_key, resolution in items
-            if (payload := _encode(resolution.path, resolution.to_json())) is not None
-        ]
+        self.put_packed_resolutions(
+            (key, resolution, payload)
+            for key, resolution in items
+            if (payload := _pack(resolution)) is not None
+        )
+
+    def put_packed_resolutions(self, items: Iterable[tuple[str, FileResolution, bytes]]) -> None:
+        """Store each (resolution_key, resolution, `pack(resolution)`)."""
+        rows = [(resolution.path, key, payload) for key, resolution, payload in items]
         self._write("INSERT OR REPLACE INTO resolutions VALUES (?, ?, ?)", rows)
 
     def stats(self) -> CacheStats:
@@ -222,15 +229,36 @@ def _move_aside(path: Path) -> None:
         path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
-def _encode(path: str, document: Mapping[str, Any]) -> bytes | None:
-    try:
-        packed = marshal.dumps(dict(document))
-    except ValueError as error:
-        logger.warning("not caching %s: its analysis is not serialisable (%s)", path, error)
-        return None
+class _Recordable(Protocol):
+    @property
+    def path(self) -> str: ...
+
+    def to_record(self) -> tuple[Any, ...]: ...
+
+
+def pack(item: _Recordable) -> bytes:
+    """The cache payload of facts or a resolution: its record, marshalled, behind a CRC-32.
+    ValueError if the record holds something marshal cannot write."""
+    packed = marshal.dumps(item.to_record())
     # not compressed: the bulky analyzer payload inside is already, and compressing the
     # rest cost a cold build more time than the disk it saved was worth
     return zlib.crc32(packed).to_bytes(4, "big") + packed
+
+
+def unpack(payload: bytes, parse: Callable[[Any], _Decoded]) -> _Decoded:
+    """`parse(record)` of a payload written by `pack`; ValueError if it is damaged."""
+    body = payload[4:]
+    if zlib.crc32(body).to_bytes(4, "big") != payload[:4]:
+        raise ValueError("damaged payload")  # marshal must never see bytes not written
+    return parse(marshal.loads(body))
+
+
+def _pack(item: _Recordable) -> bytes | None:
+    try:
+        return pack(item)
+    except ValueError as error:
+        logger.warning("not caching %s: its analysis is not serialisable (%s)", item.path, error)
+        return None
 
 
 def _facts_key(facts: FileFacts) -> tuple[str, str, str]:
@@ -239,9 +267,6 @@ def _facts_key(facts: FileFacts) -> tuple[str, str, str]:
 
 def _decode(payload: Any, parse: Callable[[Any], _Decoded]) -> _Decoded | None:
     try:
-        body = payload[4:]
-        if zlib.crc32(body).to_bytes(4, "big") != payload[:4]:
-            return None  # damaged: marshal must never see bytes that were not written
-        return parse(marshal.loads(body))
+        return unpack(payload, parse)
     except Exception:  # any damage to a cached row makes it a miss
         return None

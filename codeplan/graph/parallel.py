@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 Item = TypeVar("Item")
@@ -45,24 +46,42 @@ def map_forked(
     progress: Callable[[int], None] | None = None,
 ) -> list[Result]:
     """`[work(item) for item in items]`, in order, on up to `workers` forked processes."""
+    with forked_results(work, items, workers, progress) as results:
+        return list(results)
+
+
+@contextmanager
+def forked_results(
+    work: Callable[[Item], Result],
+    items: Sequence[Item],
+    workers: int,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[Iterator[Result]]:
+    """`map_forked`'s results as they arrive, in order.  The workers start on entry, so the
+    caller can do work of its own (which they do not see: they were forked before it)
+    before it reads the first result, and can consume each result while they make the
+    next.  Run here, the work is done lazily as the results are read."""
     if workers <= 1 or len(items) < MIN_ITEMS_TO_FORK or not can_fork():
-        results = []
-        for item in items:
-            results.append(work(item))
-            if progress is not None:
-                progress(len(results))
-        return results
+        yield _counted(((work(item),) for item in items), progress)
+        return
     size = math.ceil(len(items) / (workers * _CHUNKS_PER_WORKER))
     chunks = [items[start : start + size] for start in range(0, len(items), size)]
-    collected: list[Result] = []
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_adopt,
         initargs=(work,),
     ) as pool:
-        for chunk_results in pool.map(_run_chunk, chunks):
-            collected.extend(chunk_results)
-            if progress is not None:
-                progress(len(collected))
-    return collected
+        yield _counted(pool.map(_run_chunk, chunks), progress)
+
+
+def _counted(
+    batches: Iterable[Sequence[Result]], progress: Callable[[int], None] | None
+) -> Iterator[Result]:
+    """The results of each batch in turn, reporting the running count after each batch."""
+    done = 0
+    for batch in batches:
+        done += len(batch)
+        if progress is not None:
+            progress(done)
+        yield from batch

@@ -25,6 +25,8 @@ from typing import Any
 
 from tree_sitter import Node
 
+from codeplan.graph.python.fields import Field
+
 Expr = list[Any]
 UNKNOWN: Expr = ["?"]
 NOTHING: Expr = ["x"]
@@ -94,13 +96,13 @@ def expr_of(node: Node | None, enclosing_class: str | None, depth: int = 0) -> E
     if kind == "identifier":
         return ["n", text(node)]
     if kind == "attribute":
-        obj = node.child_by_field_name("object")
-        attr = node.child_by_field_name("attribute")
+        obj = node.child_by_field_id(Field.OBJECT)
+        attr = node.child_by_field_id(Field.ATTRIBUTE)
         if attr is None:
             return UNKNOWN
         return ["a", expr_of(obj, enclosing_class, depth + 1), text(attr)]
     if kind == "call":
-        function = node.child_by_field_name("function")
+        function = node.child_by_field_id(Field.FUNCTION)
         if (
             function is not None
             and function.type == "identifier"
@@ -113,10 +115,10 @@ def expr_of(node: Node | None, enclosing_class: str | None, depth: int = 0) -> E
         inner = node.named_children
         return expr_of(inner[0], enclosing_class, depth + 1) if inner else UNKNOWN
     if kind == "named_expression":
-        return expr_of(node.child_by_field_name("value"), enclosing_class, depth + 1)
+        return expr_of(node.child_by_field_id(Field.VALUE), enclosing_class, depth + 1)
     if kind == "boolean_operator":
-        left = expr_of(node.child_by_field_name("left"), enclosing_class, depth + 1)
-        right = expr_of(node.child_by_field_name("right"), enclosing_class, depth + 1)
+        left = expr_of(node.child_by_field_id(Field.LEFT), enclosing_class, depth + 1)
+        right = expr_of(node.child_by_field_id(Field.RIGHT), enclosing_class, depth + 1)
         return _either(left, right)
     if kind == "conditional_expression":
         branches = node.named_children
@@ -126,7 +128,7 @@ def expr_of(node: Node | None, enclosing_class: str | None, depth: int = 0) -> E
                 expr_of(branches[2], enclosing_class, depth + 1),
             )
     if kind == "subscript":
-        return ["it", expr_of(node.child_by_field_name("value"), enclosing_class, depth + 1)]
+        return ["it", expr_of(node.child_by_field_id(Field.VALUE), enclosing_class, depth + 1)]
     return UNKNOWN
 
 
@@ -159,7 +161,7 @@ def annotation_types(node: Node | None) -> list[Expr]:
     if kind == "string":
         return _string_annotation(text(node))
     if kind == "binary_operator":
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        left, right = node.child_by_field_id(Field.LEFT), node.child_by_field_id(Field.RIGHT)
         return annotation_types(left) + annotation_types(right)
     if kind in ("subscript", "generic_type"):
         return _subscript_annotation(node)
@@ -177,9 +179,9 @@ def _subscript_annotation(node: Node) -> list[Expr]:
         args = [c for c in children[1:] if c.type == "type_parameter"]
         arg_nodes = [t for a in args for t in a.named_children]
     else:
-        value = node.child_by_field_name("value")
+        value = node.child_by_field_id(Field.VALUE)
         wrapper = text(value) if value is not None else ""
-        arg_nodes = [c for c in node.children_by_field_name("subscript")]
+        arg_nodes = [c for c in node.children_by_field_id(Field.SUBSCRIPT)]
     if wrapper in _UNION_WRAPPERS:
         found: list[Expr] = []
         for arg in arg_nodes[:1] if wrapper == "Annotated" else arg_nodes:

@@ -31,6 +31,7 @@ from codeplan.graph.python.exprs import (
     expr_of,
     text,
 )
+from codeplan.graph.python.fields import Field
 from codeplan.graph.python.recorder import FactRecorder
 from codeplan.graph.python.scope import (
     Scope,
@@ -125,7 +126,7 @@ class PythonExtractor(FactRecorder):
                 self._statement(child, scope, prefix, parent, top_level)
         else:
             if top_level and scope.kind == "module" and not _contains_definition(node):
-                self._add_statement(node, parent, node.child_by_field_name("body"))
+                self._add_statement(node, parent, node.child_by_field_id(Field.BODY))
             self._compound(node, scope, prefix, parent, top_level)
 
     def _compound(
@@ -134,8 +135,8 @@ class PythonExtractor(FactRecorder):
         """if/for/while/try/with/match: bind targets, visit expressions, recurse into bodies."""
         kind = node.type
         if kind == "for_statement":
-            iterated = expr_of(node.child_by_field_name("right"), scope.class_id)
-            self._bind_targets(node.child_by_field_name("left"), scope, [["it", iterated]])
+            iterated = expr_of(node.child_by_field_id(Field.RIGHT), scope.class_id)
+            self._bind_targets(node.child_by_field_id(Field.LEFT), scope, [["it", iterated]])
         elif kind == "with_statement":
             for item in _descendants_of_type(node, "with_item", stop=("block",)):
                 self._with_item(item, scope)
@@ -152,10 +153,10 @@ class PythonExtractor(FactRecorder):
                 self._visit(child, scope)
 
     def _with_item(self, item: Node, scope: Scope) -> None:
-        value = item.child_by_field_name("value")
+        value = item.child_by_field_id(Field.VALUE)
         if value is not None and value.type == "as_pattern":
             inner = value.named_children
-            target = value.child_by_field_name("alias")
+            target = value.child_by_field_id(Field.ALIAS)
             if inner:
                 self._visit(inner[0], scope)
                 # `with Foo() as f` usually binds what __enter__ returns: commonly self
@@ -170,7 +171,7 @@ class PythonExtractor(FactRecorder):
                 if inner:
                     self._visit(inner[0], scope)
                     self._bind_targets(
-                        child.child_by_field_name("alias"),
+                        child.child_by_field_id(Field.ALIAS),
                         scope,
                         [["i", expr_of(inner[0], scope.class_id)]],
                     )
@@ -180,11 +181,11 @@ class PythonExtractor(FactRecorder):
         definition = node
         if node.type == "decorated_definition":
             decorators = [c for c in node.named_children if c.type == "decorator"]
-            inner = node.child_by_field_name("definition")
+            inner = node.child_by_field_id(Field.DEFINITION)
             if inner is None:
                 return
             definition = inner
-        name_node = definition.child_by_field_name("name")
+        name_node = definition.child_by_field_id(Field.NAME)
         if name_node is None:
             return
         name = text(name_node)
@@ -195,7 +196,7 @@ class PythonExtractor(FactRecorder):
             if expression:
                 self._reference(expression[0], scope, "call")
                 self._visit_inner(expression[0], scope)
-        body = definition.child_by_field_name("body")
+        body = definition.child_by_field_id(Field.BODY)
         signature = self._header(definition, body)
         found = _Definition(node, definition, qualname, parent, signature, decorator_texts)
         if definition.type == "class_definition":
@@ -210,11 +211,11 @@ class PythonExtractor(FactRecorder):
         )
         scope.bind(qualname.rsplit(".", 1)[-1], "class", class_id, [])
         bases: list[Expr] = []
-        superclasses = definition.child_by_field_name("superclasses")
+        superclasses = definition.child_by_field_id(Field.SUPERCLASSES)
         if superclasses is not None:
             for arg in superclasses.named_children:
                 if arg.type == "keyword_argument":
-                    value = arg.child_by_field_name("value")
+                    value = arg.child_by_field_id(Field.VALUE)
                     if value is not None:
                         self._reference(value, scope, "load")
                     continue
@@ -224,7 +225,7 @@ class PythonExtractor(FactRecorder):
         self.scopes[class_id] = class_scope
         info: dict[str, Any] = {"bases": bases, "members": {}, "scope": scope.id}
         self.classes[class_id] = info
-        body = definition.child_by_field_name("body")
+        body = definition.child_by_field_id(Field.BODY)
         if body is not None:
             self._body(body, class_scope, f"{qualname}.", class_id, top_level=False)
         for name, entries in class_scope.bindings.items():
@@ -247,14 +248,14 @@ class PythonExtractor(FactRecorder):
         self.scopes[function_id] = function_scope
         info: dict[str, Any] = {
             "kind": method_kind,
-            "ret_ann": annotation_types(definition.child_by_field_name("return_type")),
+            "ret_ann": annotation_types(definition.child_by_field_id(Field.RETURN_TYPE)),
             "returns": [],
             "class": parent if in_class else None,
         }
         self.functions[function_id] = info
         self._parameters(definition, scope, function_scope, parent if in_class else None, info)
         first_ref = len(self.refs)
-        body = definition.child_by_field_name("body")
+        body = definition.child_by_field_id(Field.BODY)
         if body is not None:
             self._body(body, function_scope, f"{qualname}.", function_id, top_level=False)
         self._finish_function_scope(function_scope, info, first_ref)
@@ -267,7 +268,7 @@ class PythonExtractor(FactRecorder):
         class_id: str | None,
         info: dict[str, Any],
     ) -> None:
-        parameters = definition.child_by_field_name("parameters")
+        parameters = definition.child_by_field_id(Field.PARAMETERS)
         if parameters is None:
             return
         first = True
@@ -275,11 +276,11 @@ class PythonExtractor(FactRecorder):
             name_node: Node | None = param
             annotation: Node | None = None
             if param.type in ("typed_parameter", "typed_default_parameter", "default_parameter"):
-                name_node = param.child_by_field_name("name")
+                name_node = param.child_by_field_id(Field.NAME)
                 if name_node is None and param.named_children:
                     name_node = param.named_children[0]
-                annotation = param.child_by_field_name("type")
-                default = param.child_by_field_name("value")
+                annotation = param.child_by_field_id(Field.TYPE)
+                default = param.child_by_field_id(Field.VALUE)
                 if default is not None:
                     self._visit(default, outer)
             elif param.type in ("list_splat_pattern", "dictionary_splat_pattern"):
@@ -301,7 +302,8 @@ class PythonExtractor(FactRecorder):
         and drop references to plain locals: neither depends on anything but this body."""
         local = scope.local_assigned()
         info["returns"] = substitute_all(info["returns"], scope, local)
-        for field_info in self.fields.values():
+        for field_id in self.fields_valued_in.pop(scope.id, {}):
+            field_info = self.fields[field_id]
             field_info["values"] = [
                 [sid, sub]
                 for sid, value in field_info["values"]
@@ -328,10 +330,10 @@ class PythonExtractor(FactRecorder):
         if node.type == "future_import_statement":
             return
         if node.type == "import_statement":
-            for name in node.children_by_field_name("name"):
+            for name in node.children_by_field_id(Field.NAME):
                 if name.type == "aliased_import":
-                    dotted = name.child_by_field_name("name")
-                    alias = name.child_by_field_name("alias")
+                    dotted = name.child_by_field_id(Field.NAME)
+                    alias = name.child_by_field_id(Field.ALIAS)
                     module = text(dotted) if dotted is not None else ""
                     bound = text(alias) if alias is not None else module
                     entries.append([bound, module, 0, None, module])
@@ -339,13 +341,13 @@ class PythonExtractor(FactRecorder):
                     module = text(name)
                     entries.append([module.split(".")[0], module, 0, None, module.split(".")[0]])
         else:
-            module_node = node.child_by_field_name("module_name")
+            module_node = node.child_by_field_id(Field.MODULE_NAME)
             module, level = _module_and_level(module_node)
             wildcard = any(c.type == "wildcard_import" for c in node.children)
-            for name in node.children_by_field_name("name"):
+            for name in node.children_by_field_id(Field.NAME):
                 if name.type == "aliased_import":
-                    real = name.child_by_field_name("name")
-                    alias = name.child_by_field_name("alias")
+                    real = name.child_by_field_id(Field.NAME)
+                    alias = name.child_by_field_id(Field.ALIAS)
                     imported = text(real) if real is not None else ""
                     bound = text(alias) if alias is not None else imported
                 else:

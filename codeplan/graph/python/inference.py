@@ -19,6 +19,7 @@ from codeplan.graph.python.exprs import Expr
 from codeplan.graph.python.lookup import FactsLookup
 
 Value = tuple[str, ...]
+MemoKey = tuple[str, str]  # (subject: a block id or `id\0name`, what is inferred about it)
 _MAX_INFERENCE_DEPTH = 40
 _MAX_VALUES = 6
 
@@ -40,19 +41,20 @@ class Site:
 class Inference(FactsLookup):
     def __init__(self, index: ResolutionIndex) -> None:
         super().__init__(index)
-        self._memo: dict[tuple[str, str], tuple[list[Value], frozenset[str]]] = {}
-        # memo keys by the file their key names and by the dependency keys they consulted,
-        # so an update forgets exactly what it must without scanning the whole memo
-        self._memo_by_path: dict[str, set[tuple[str, str]]] = {}
-        self._memo_by_dependency: dict[str, set[tuple[str, str]]] = {}
-        self._active: set[tuple[str, str]] = set()
+        self._memo: dict[MemoKey, tuple[list[Value], frozenset[str]]] = {}
+        # made on the first update, from the memo, and kept from then on: the resolvers of
+        # a full build (forked workers) never update, and indexing each entry as it was
+        # memoised cost them 3% of resolution
+        self._memo_index: _MemoIndex | None = None
+        self._active: set[MemoKey] = set()
         self._cuts = 0
 
     def invalidate(self, path: str, keys: frozenset[str]) -> None:
-        stale = set(self._memo_by_path.pop(path, ()))
-        for key in keys:
-            stale |= self._memo_by_dependency.pop(key, set())
-        for memo_key in stale:
+        if self._memo_index is None:
+            self._memo_index = _MemoIndex()
+            for memo_key, (_, consulted) in self._memo.items():
+                self._memo_index.add(memo_key, consulted)
+        for memo_key in self._memo_index.pop(path, keys):
             self._memo.pop(memo_key, None)
 
     def _eval(self, expr: Expr, path: str, scope_id: str, site: Site | None) -> list[Value]:
@@ -61,7 +63,7 @@ class Inference(FactsLookup):
     def _infer_all(self, exprs: list[Expr], path: str, scope_id: str) -> list[Value]:
         return dedupe([v for e in exprs for v in self._eval(e, path, scope_id, None)])
 
-    def _memoised(self, key: tuple[str, str], compute: Any) -> list[Value]:
+    def _memoised(self, key: MemoKey, compute: Any) -> list[Value]:
         hit = self._memo.get(key)
         if hit is not None:
             self.index.consult(hit[1])  # a hit depends on what computing it consulted
@@ -72,17 +74,17 @@ class Inference(FactsLookup):
             return []
         cuts_before = self._cuts
         self._active.add(key)
+        deps = self.index.open_frame()
         try:
-            with self.index.tracking() as deps:
-                result: list[Value] = compute()
+            result: list[Value] = compute()
         finally:
+            self.index.close_frame()
             self._active.discard(key)
         if self._cuts == cuts_before:
             consulted = frozenset(deps)
             self._memo[key] = (result, consulted)
-            self._memo_by_path.setdefault(_path_of(key[0]), set()).add(key)
-            for dependency in consulted:
-                self._memo_by_dependency.setdefault(dependency, set()).add(key)
+            if self._memo_index is not None:
+                self._memo_index.add(key, consulted)
         return result
 
     def _returns(self, function_id: str) -> list[Value]:
@@ -149,6 +151,27 @@ class Inference(FactsLookup):
         return found[0][1] if found else None
 
 
+@dataclass
+class _MemoIndex:
+    """Memo keys by the file their key names and by the dependency keys they consulted,
+    so an update forgets exactly what it must without scanning the whole memo."""
+
+    by_path: dict[str, set[MemoKey]] = field(default_factory=dict)
+    by_dependency: dict[str, set[MemoKey]] = field(default_factory=dict)
+
+    def add(self, memo_key: MemoKey, consulted: frozenset[str]) -> None:
+        self.by_path.setdefault(_path_of(memo_key[0]), set()).add(memo_key)
+        for dependency in consulted:
+            self.by_dependency.setdefault(dependency, set()).add(memo_key)
+
+    def pop(self, path: str, dependencies: frozenset[str]) -> set[MemoKey]:
+        """Forget, and return, the keys about `path` or that consulted `dependencies`."""
+        stale = set(self.by_path.pop(path, ()))
+        for dependency in dependencies:
+            stale |= self.by_dependency.pop(dependency, set())
+        return stale
+
+
 def _path_of(memo_subject: str) -> str:
     """The file a memo key is about: keys start with a block id or `path\0name`."""
     return memo_subject.split("\0", 1)[0].split("::", 1)[0]
@@ -160,6 +183,11 @@ def as_inferred(values: list[Value]) -> list[Value]:
 
 
 def dedupe(values: list[Value]) -> list[Value]:
+    """The distinct `values` in order, at most _MAX_VALUES of them.  Every caller passes a
+    list it has just built, so a list too short to hold a repeat is returned as is (most
+    evaluations yield one value or none)."""
+    if len(values) < 2:
+        return values
     seen: list[Value] = []
     for value in values:
         if value not in seen:

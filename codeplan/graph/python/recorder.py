@@ -10,6 +10,7 @@ from tree_sitter import Node
 
 from codeplan.graph.model import Block, BlockKind, block_id, content_hash
 from codeplan.graph.python.exprs import UNKNOWN, Expr, annotation_types, expr_of, text
+from codeplan.graph.python.fields import Field
 from codeplan.graph.python.references import ReferenceCollector
 from codeplan.graph.python.scope import Scope, is_instance_receiver
 
@@ -30,6 +31,9 @@ class FactRecorder(ReferenceCollector):
         self.classes: dict[str, dict[str, Any]] = {}
         self.functions: dict[str, dict[str, Any]] = {}
         self.fields: dict[str, dict[str, Any]] = {}
+        # function scope id -> the fields (`self.x = ...`) given values inside it, as an
+        # ordered set: finishing a function rewrites only those, not every field of the file
+        self.fields_valued_in: dict[str, dict[str, None]] = {}
         self.all_names: list[str] | None = None
         self._statement_count = 0
 
@@ -101,8 +105,8 @@ class FactRecorder(ReferenceCollector):
             self._assignment(node, first, scope, prefix, parent)
             return
         if first.type == "augmented_assignment":
-            left = first.child_by_field_name("left")
-            right = first.child_by_field_name("right")
+            left = first.child_by_field_id(Field.LEFT)
+            right = first.child_by_field_id(Field.RIGHT)
             if left is not None and scope.kind == "module" and text(left) == "__all__":
                 self._collect_all(right, extend=True)
             self._visit(left, scope, context="store")
@@ -118,16 +122,16 @@ class FactRecorder(ReferenceCollector):
     def _assignment(
         self, statement: Node, node: Node, scope: Scope, prefix: str, parent: str
     ) -> None:
-        left = node.child_by_field_name("left")
-        right = node.child_by_field_name("right")
-        annotation = node.child_by_field_name("type")
+        left = node.child_by_field_id(Field.LEFT)
+        right = node.child_by_field_id(Field.RIGHT)
+        annotation = node.child_by_field_id(Field.TYPE)
         values = annotation_types(annotation) if annotation is not None else []
         if right is not None:
             if right.type == "assignment":  # a = b = value
                 self._assignment(statement, right, scope, prefix, parent)
                 inner = right
-                while inner.type == "assignment" and inner.child_by_field_name("right"):
-                    nxt = inner.child_by_field_name("right")
+                while inner.type == "assignment" and inner.child_by_field_id(Field.RIGHT):
+                    nxt = inner.child_by_field_id(Field.RIGHT)
                     assert nxt is not None
                     inner = nxt
                 values = values or [expr_of(inner, scope.class_id)]
@@ -178,8 +182,8 @@ class FactRecorder(ReferenceCollector):
         for target in targets:
             if target.type != "attribute":
                 continue
-            obj = target.child_by_field_name("object")
-            attr = target.child_by_field_name("attribute")
+            obj = target.child_by_field_id(Field.OBJECT)
+            attr = target.child_by_field_id(Field.ATTRIBUTE)
             if obj is None or attr is None or obj.type != "identifier":
                 continue
             if not is_instance_receiver(scope, text(obj), scope.class_id):
@@ -205,6 +209,7 @@ class FactRecorder(ReferenceCollector):
             if field_id in self.fields:
                 field_values = values if targets == [left] else [UNKNOWN]
                 self.fields[field_id]["values"].extend([scope.id, v] for v in field_values)
+                self.fields_valued_in.setdefault(scope.id, {})[field_id] = None
 
     def _qualname_of(self, some_block_id: str) -> str:
         return some_block_id.split("::", 1)[1] if "::" in some_block_id else ""

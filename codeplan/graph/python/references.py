@@ -7,6 +7,7 @@ from typing import Any
 from tree_sitter import Node
 
 from codeplan.graph.python.exprs import UNKNOWN, Expr, expr_of, text
+from codeplan.graph.python.fields import Field
 from codeplan.graph.python.scope import Scope
 
 _COMPREHENSIONS = (
@@ -73,14 +74,14 @@ class ReferenceCollector:
             return
         kind = node.type
         if kind == "call":
-            function = node.child_by_field_name("function")
+            function = node.child_by_field_id(Field.FUNCTION)
             if function is not None and not (hidden and _hidden(function, hidden)):
                 self._reference(function, scope, "call")
             self._visit_inner(function, scope, hidden)
-            arguments = node.child_by_field_name("arguments")
+            arguments = node.child_by_field_id(Field.ARGUMENTS)
             for argument in arguments.named_children if arguments is not None else ():
                 if argument.type == "keyword_argument":
-                    argument = argument.child_by_field_name("value") or argument
+                    argument = argument.child_by_field_id(Field.VALUE) or argument
                 # a bare function passed as an argument is a callback: context "arg"
                 self._visit(argument, scope, "arg", hidden)
         elif kind in ("identifier", "attribute"):
@@ -88,25 +89,25 @@ class ReferenceCollector:
                 self._reference(node, scope, context)
             self._visit_inner(node, scope, hidden)
         elif kind == "keyword_argument":
-            self._visit(node.child_by_field_name("value"), scope, "load", hidden)
+            self._visit(node.child_by_field_id(Field.VALUE), scope, "load", hidden)
         elif kind == "lambda":
-            params = node.child_by_field_name("parameters")
+            params = node.child_by_field_id(Field.PARAMETERS)
             names = frozenset(_parameter_names(params))
-            self._visit(node.child_by_field_name("body"), scope, "load", hidden | names)
+            self._visit(node.child_by_field_id(Field.BODY), scope, "load", hidden | names)
         elif kind in _COMPREHENSIONS:
             # comprehension variables are bound in the enclosing scope: an approximation
             # (Python gives them their own scope) that lets `[p.name for p in items]` resolve
             for clause in node.named_children:
                 if clause.type == "for_in_clause":
-                    iterated = expr_of(clause.child_by_field_name("right"), scope.class_id)
+                    iterated = expr_of(clause.child_by_field_id(Field.RIGHT), scope.class_id)
                     self._bind_targets(
-                        clause.child_by_field_name("left"), scope, [["it", iterated]]
+                        clause.child_by_field_id(Field.LEFT), scope, [["it", iterated]]
                     )
             for child in node.named_children:
                 self._visit(child, scope, "load", hidden)
         elif kind == "named_expression":
-            name = node.child_by_field_name("name")
-            value = node.child_by_field_name("value")
+            name = node.child_by_field_id(Field.NAME)
+            value = node.child_by_field_id(Field.VALUE)
             self._bind_targets(name, scope, [expr_of(value, scope.class_id)])
             self._visit(value, scope, "load", hidden)
         elif kind in ("string", "concatenated_string"):
@@ -133,7 +134,7 @@ class ReferenceCollector:
                 inner = node.named_children
                 node = inner[0] if inner else None
                 continue
-            node = node.child_by_field_name("object")
+            node = node.child_by_field_id(Field.OBJECT)
         if node is not None and node.type not in ("identifier",):
             self._visit(node, scope, "load", hidden)
 
@@ -143,7 +144,7 @@ _TARGETS = ("pattern_list", "tuple_pattern", "list_pattern", "tuple", "subscript
 
 def _hidden(node: Node, hidden: frozenset[str]) -> bool:
     while node.type == "attribute":
-        obj = node.child_by_field_name("object")
+        obj = node.child_by_field_id(Field.OBJECT)
         if obj is None:
             return False
         node = obj
@@ -157,7 +158,7 @@ def _parameter_names(params: Node | None) -> list[str]:
     for param in params.named_children:
         node: Node | None = param
         if param.type not in ("identifier",):
-            node = param.child_by_field_name("name") or (
+            node = param.child_by_field_id(Field.NAME) or (
                 param.named_children[0] if param.named_children else None
             )
         if node is not None and node.type == "identifier":

@@ -53,14 +53,17 @@ class PythonResolver(Inference):
                     edges[(block.parent, block.id, Relation.PARENT_OF)] = 0
             self._class_edges(facts, edges)
             self._import_edges(facts, edges, unresolved)
+            # one site re-aimed at each reference: a file has hundreds of references, and
+            # nothing keeps a site beyond the evaluation of its own
+            site = Site("", 0, edges)
             for owner, expr, context, line in data["refs"]:
-                site = Site(owner, line, edges)
+                site.owner, site.line = owner, line
                 self._reference(facts.path, owner, expr, context, site, unresolved)
         return FileResolution(
             path=facts.path,
-            edges=tuple(
-                Edge(s, t, r, line) for (s, t, r), line in sorted(edges.items(), key=_edge_key)
-            ),
+            # sorted by (source, target, relation value): a Relation is the str of its value,
+            # and no two items share a key, so plain tuple order is that order
+            edges=tuple(Edge(s, t, r, line) for (s, t, r), line in sorted(edges.items())),
             unresolved=tuple(
                 UnresolvedRef(s, n, line, c) for (s, n, c), line in sorted(unresolved.items())
             ),
@@ -422,8 +425,3 @@ def _exports(facts: FileFacts, name: str) -> bool:
 
 def _unique(ids: list[str]) -> list[str]:
     return list(dict.fromkeys(ids))
-
-
-def _edge_key(item: tuple[tuple[str, str, Relation], int]) -> tuple[str, str, str]:
-    (source, target, relation), _ = item
-    return (source, target, relation.value)
