@@ -24,7 +24,7 @@ from codeplan.errors import SandboxError
 from codeplan.evolve.changes import production_changes
 from codeplan.evolve.identify import run_impacted
 from codeplan.evolve.model import ImpactedTest, TestStatus
-from codeplan.evolve.phase import OBSOLETE, _failure, _relevant
+from codeplan.evolve.phase import OBSOLETE, _failure, _relevant, sandbox_runners
 from codeplan.evolve.sweep import sweep_suite
 from codeplan.evolve.update import TestUpdater
 from codeplan.evolve.verdict import by_node
@@ -185,15 +185,13 @@ def _update(
     """Update the case's broken tests as `codeplan tests evolve` would, with the oracle
     editor (one attempt: it would answer the same again)."""
 
-    def run_test(node_id: str) -> tuple[bool, str]:
-        run = sandbox.run_tests(work, [node_id], rerun_failures=False)
-        return bool(run.tests) and all(t.outcome == "passed" for t in run.tests), run.output_tail
-
+    run_test, trace_test = sandbox_runners(sandbox, work)
     builder = build_graph(work, options)
     changes = production_changes(work)
     updater = TestUpdater(
-        builder, FolderTree(work), OracleEditor(found.answers), run_test, attempts=1
-    )
+        builder, FolderTree(work), OracleEditor(found.answers), run_test,
+        trace_test=trace_test, attempts=1,
+    )  # fmt: skip
     for test in _broken(case, judged):
         assert test.status in OBSOLETE
         outcome = updater.update(test, _relevant(changes, test), _failure(test))

@@ -440,3 +440,35 @@ def test_an_update_that_stops_exercising_the_changed_code_is_sent_back(changed: 
     assert outcome.feedback[0].startswith("the update no longer exercises the changed code")
     assert "`price_with_tax`" in outcome.feedback[0]
     assert 'price_with_tax("general", Decimal("10.00"))' in outcome.after
+
+
+def test_an_update_whose_run_never_reaches_the_changed_code_is_sent_back(changed: Path) -> None:
+    from codeplan.evolve.phase import sandbox_runners
+    from codeplan.sandbox.session import open_sandbox
+
+    asked: list[EditRequest] = []
+    good = SwapPriceArguments()
+
+    def editor(request: EditRequest) -> str | None:
+        asked.append(request)
+        if len(asked) == 1:  # still calls price_with_tax, in a branch that never runs
+            return (
+                f"def {TEST}() -> None:\n"
+                "    if False:\n"
+                '        price_with_tax("general", Decimal("10.00"))\n'
+                '    assert Decimal("12.00") == Decimal("12.00")\n'
+                '    assert Decimal("10.50") == Decimal("10.50")\n'
+                '    assert Decimal("10.00") == Decimal("10.00")\n'
+            )
+        return good(request)
+
+    run_test, trace_test = sandbox_runners(open_sandbox(changed, {}, {}, backend="local"), changed)
+    builder = build_graph(changed, GraphOptions(use_cache=False))
+    updater = TestUpdater(builder, FolderTree(changed), editor, run_test, trace_test=trace_test)
+    outcome = updater.update(obsolete(), [CHANGE], "TypeError")
+    assert outcome.status == "updated" and outcome.attempts == 2
+    assert outcome.feedback == (
+        "the update no longer exercises the changed code (`price_with_tax`) when it runs: "
+        "none of its lines execute; test the new behaviour instead of going around it",
+    )
+    assert 'price_with_tax("general", Decimal("10.00"))' in outcome.after

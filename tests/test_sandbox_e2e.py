@@ -161,3 +161,26 @@ def test_opening_a_sandbox_reaps_what_a_killed_run_left(
     monkeypatch.setattr(images, "REAP_AGE_SECONDS", 0.0)  # as if it were an hour old
     open_sandbox(example_repo(tmp_path), {}, {}, backend="docker", prepare=False)
     assert leftover.id not in {c.id for c in leftover_containers(docker_client)}
+
+
+@pytest.mark.parametrize("backend", ["local", "docker"])
+def test_a_traced_run_reports_the_lines_the_test_executes(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    if backend == "docker":
+        request.getfixturevalue("pip_base")
+    repo = example_repo(tmp_path)
+    sandbox = open_sandbox(repo, {}, {}, backend=backend)
+    test = "tests/test_pricing.py::test_price_with_tax_applies_the_category_rate"
+    run_ = sandbox.run_tests(repo, [test], rerun_failures=False, trace=["inventory/pricing.py"])
+    assert [t.outcome for t in run_.tests] == ["passed"]
+    assert run_.executed is not None
+    lines = run_.executed["inventory/pricing.py"]
+    source = (repo / "inventory" / "pricing.py").read_text().splitlines()
+    numbered = {n: source[n - 1].strip() for n in lines}
+    assert any(
+        text.startswith("return round_money(amount * (1 + tax_rate") for text in numbered.values()
+    )
+    assert not any("discount must be between" in text for text in numbered.values())
+    # untraced, a run says nothing about lines
+    assert sandbox.run_tests(repo, [test], rerun_failures=False).executed is None

@@ -9,7 +9,7 @@ and each update becomes an obligation of kind "test-update" in its plan."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -23,10 +23,11 @@ from codeplan.errors import EditError, SandboxError
 from codeplan.evolve.changes import production_changes
 from codeplan.evolve.experiences import ExperienceBank
 from codeplan.evolve.identify import identify_impacted_tests
+from codeplan.evolve.imports import RunTest
 from codeplan.evolve.model import Experience, ImpactedTest, ProductionChange, TestStatus
 from codeplan.evolve.retrieve import ExperienceIndex
 from codeplan.evolve.sweep import sweep_suite
-from codeplan.evolve.update import INSTRUCTION, TestUpdater, UpdateOutcome
+from codeplan.evolve.update import INSTRUCTION, TestUpdater, TraceTest, UpdateOutcome
 from codeplan.graph import GraphOptions
 from codeplan.graph.builder import GraphBuilder
 from codeplan.plan.budget import Budget, BudgetSpent
@@ -94,16 +95,28 @@ def update_obsolete_tests(
                 found.setdefault(f"{experience.commit}{experience.test_qualname}", experience)
         return list(found.values())[:examples]
 
+    run_test, trace_test = sandbox_runners(sandbox, workspace.root)
+    updater = TestUpdater(
+        builder, workspace, editor, run_test, examples=find_examples, trace_test=trace_test,
+        attempts=attempts,
+    )  # fmt: skip
+    outcomes = tuple(updater.update(t, _relevant(changes, t), _failure(t)) for t in obsolete)
+    return TestUpdates(tuple(identified), outcomes, workspace.commit(COMMIT_MESSAGE))
+
+
+def sandbox_runners(sandbox: Sandbox, root: Path) -> tuple[RunTest, TraceTest]:
+    """How the updater runs one test (or module) in the sandbox over `root`, and traces
+    the lines of some files it executes."""
+
     def run_test(node_id: str) -> tuple[bool, str]:
-        run = sandbox.run_tests(workspace.root, [node_id], rerun_failures=False)
+        run = sandbox.run_tests(root, [node_id], rerun_failures=False)
         passed = bool(run.tests) and all(t.outcome == "passed" for t in run.tests)
         return passed, run.output_tail
 
-    updater = TestUpdater(
-        builder, workspace, editor, run_test, examples=find_examples, attempts=attempts
-    )
-    outcomes = tuple(updater.update(t, _relevant(changes, t), _failure(t)) for t in obsolete)
-    return TestUpdates(tuple(identified), outcomes, workspace.commit(COMMIT_MESSAGE))
+    def trace_test(node_id: str, files: Sequence[str]) -> Mapping[str, frozenset[int]] | None:
+        return sandbox.run_tests(root, [node_id], rerun_failures=False, trace=files).executed
+
+    return run_test, trace_test
 
 
 def choose_sandbox(oracle: Oracle | None, root: Path, backend: str | None) -> SandboxFactory:

@@ -1,7 +1,7 @@
 """Updating an obsolete test: ask the editor (with the production change, retrieved past
 co-changes as worked examples, and the failure), check the answer like any edit, reject
-weakened tests and tests that stop exercising the changed code (a coverage shortfall,
-judged statically from the dependency graph), run the test in the sandbox, and feed
+weakened tests and tests that stop exercising the changed code (a coverage shortfall:
+in the dependency graph, then in a traced sandbox run), run the test in the sandbox, and feed
 failures back, up to N attempts.  A test module that no longer imports has its imports
 repaired first (evolve/imports.py); a test of deleted behaviour may be deleted.
 
@@ -11,7 +11,7 @@ cache and budgets, or any `--editor` (a replay, a human) work here unchanged."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from codeplan.edit.apply import (
@@ -48,9 +48,13 @@ INSTRUCTION = (
 )
 
 SHORTFALL = (
-    "the update no longer exercises the changed code ({names}), directly or through "
-    "helpers; test the new behaviour instead of going around it"
+    "the update no longer exercises the changed code ({names}) {how}; test the new "
+    "behaviour instead of going around it"
 )
+STATIC_SHORTFALL = "directly or through helpers"
+RUNTIME_SHORTFALL = "when it runs: none of its lines execute"
+# node id, files -> the lines of them the test executes (None: it cannot be traced)
+TraceTest = Callable[[str, Sequence[str]], Mapping[str, frozenset[int]] | None]
 REACH_DEPTH = 3  # as `tests impacted` searches
 
 FindExamples = Callable[[Sequence[ProductionChange]], Sequence[Experience]]
@@ -102,11 +106,13 @@ class TestUpdater:
         run_test: RunTest,
         *,
         examples: FindExamples | None = None,
+        trace_test: TraceTest | None = None,
         attempts: int = 3,
         task: str = "Keep the tests in step with the production change",
     ) -> None:
         self.builder, self.tree, self.editor, self.run_test = builder, tree, editor, run_test
         self.examples = examples
+        self.trace_test = trace_test
         self.attempts = attempts
         self.task = task
         self._repaired: set[str] = set()  # test modules whose imports were repaired
@@ -183,19 +189,39 @@ class TestUpdater:
             after = block_text(outcome.new_file, edited)
             reason = weakened(before, after, behaviour_removed=behaviour_removed)
             if reason is None and exercised and not self._exercises(edited.id, changes):
-                reason = SHORTFALL.format(names=", ".join(f"`{c.qualname}`" for c in changes))
+                reason = _shortfall(changes, STATIC_SHORTFALL)
             if reason is not None:
                 feedback.append(reason)
                 self._write(block.path, original)
                 continue
             passed, output = self.run_test(test.node_id)
-            if passed:
+            if passed and not (exercised and self._skips_changed_lines(test, changes)):
                 return UpdateOutcome(test, "updated", attempt, before, after, tuple(feedback))
-            feedback.append(f"the updated test still fails:\n{output[-1500:]}")
-            failure = output
+            if passed:
+                feedback.append(_shortfall(changes, RUNTIME_SHORTFALL))
+            else:
+                feedback.append(f"the updated test still fails:\n{output[-1500:]}")
+                failure = output
             self._write(block.path, original)
         status = "rejected" if feedback and not any("fails" in f for f in feedback) else "failed"
         return UpdateOutcome(test, status, self.attempts, before, before, tuple(feedback))
+
+    def _skips_changed_lines(self, test: ImpactedTest, changes: Sequence[ProductionChange]) -> bool:
+        """Whether a traced run of the test executes no line of any changed block (False
+        when it cannot be traced)."""
+        graph = self.builder.graph
+        blocks = [graph.get(f"{c.path}::{c.qualname}") for c in changes]
+        present = [block for block in blocks if block is not None]
+        if self.trace_test is None or not present:
+            return False
+        executed = self.trace_test(test.node_id, sorted({b.path for b in present}))
+        if executed is None:
+            return False
+        return not any(
+            block.start_line <= line <= block.end_line
+            for block in present
+            for line in executed.get(block.path, ())
+        )
 
     def _exercises(self, block_id: str, changes: Sequence[ProductionChange]) -> bool:
         """Whether the test block reaches a changed production block (calls, instantiates
@@ -284,6 +310,10 @@ class TestUpdater:
             instruction=INSTRUCTION,
             context=context,
         )
+
+
+def _shortfall(changes: Sequence[ProductionChange], how: str) -> str:
+    return SHORTFALL.format(names=", ".join(f"`{c.qualname}`" for c in changes), how=how)
 
 
 def _worked_example(experience: Experience) -> RelatedCode:

@@ -12,15 +12,18 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from codeplan.errors import SandboxError
 from codeplan.sandbox.model import SandboxSpec, TestRun
 from codeplan.sandbox.results import JUNIT_PATH, parse_outcomes
+from codeplan.sandbox.trace import PYTEST_ARGS, TRACE_FILE, executed_lines, trace_setup
 from codeplan.secrets import without_secrets
 
 SETUP_DONE = "__codeplan_setup_done__"
+TRACE_DIR = "/tmp/codeplan-trace"  # inside the run container; outside the tree
 _SKIPPED_IN_COPIES = (".git", ".codeplan", "__pycache__", ".venv", "node_modules", ".tox")
 _PYTEST_FLAGS = ("-p", "no:cacheprovider", "-o", "junit_family=xunit1")
 
@@ -33,20 +36,33 @@ def runs_pytest(spec: SandboxSpec) -> bool:
     return "pytest" in argv[:3] or any(a.endswith("pytest") for a in argv[:1])
 
 
-def test_command(spec: SandboxSpec, junit: str, test_args: Sequence[str]) -> str:
-    """The environment's test command with a JUnit report (pytest only), then the args."""
+def test_command(
+    spec: SandboxSpec, junit: str, test_args: Sequence[str], pytest_args: Sequence[str] = ()
+) -> str:
+    """The environment's test command with a JUnit report and `pytest_args` (pytest only),
+    then the args."""
     argv = shlex.split(spec.environment.test)
     if runs_pytest(spec):
         position = argv.index("pytest") + 1 if "pytest" in argv else 1
-        argv[position:position] = [*_PYTEST_FLAGS, f"--junitxml={junit}"]
+        argv[position:position] = [*_PYTEST_FLAGS, *pytest_args, f"--junitxml={junit}"]
     return shlex.join([*argv, *test_args])
 
 
-def script(spec: SandboxSpec, junit: str, test_args: Sequence[str]) -> str:
+def script(
+    spec: SandboxSpec,
+    junit: str,
+    test_args: Sequence[str],
+    trace: Sequence[str] = (),
+    trace_dir: str = "",
+) -> str:
     """Setup commands, a marker, then the tests: a missing marker in the output means the
-    environment broke before the tests ran."""
+    environment broke before the tests ran.  With `trace` (files; pytest only), the lines
+    of them the tests execute are written to `trace_dir` (codeplan/sandbox/trace.py)."""
     lines = ["set -e", *spec.environment.setup, f"echo {SETUP_DONE}", "set +e"]
-    lines.append(test_command(spec, junit, test_args))
+    traced = bool(trace) and runs_pytest(spec)
+    if traced:
+        lines += trace_setup(trace_dir, trace)
+    lines.append(test_command(spec, junit, test_args, PYTEST_ARGS if traced else ()))
     return "\n".join(lines)
 
 
@@ -63,22 +79,29 @@ class DockerBackend:
 
         ensure_environment(self.client, root, spec, self.progress)
 
-    def run_tests(self, spec: SandboxSpec, tree: Path, test_args: Sequence[str] = ()) -> TestRun:
+    def run_tests(
+        self,
+        spec: SandboxSpec,
+        tree: Path,
+        test_args: Sequence[str] = (),
+        trace: Sequence[str] = (),
+    ) -> TestRun:
         from codeplan.sandbox.containers import run_in_container
 
         started = time.monotonic()
+        report = f"{TRACE_DIR}/{TRACE_FILE}"
         result = run_in_container(
             self.client,
             spec.environment_image,
-            script(spec, JUNIT_PATH, test_args),
+            script(spec, JUNIT_PATH, test_args, trace, TRACE_DIR),
             tree=tree,
             limits=spec.limits,
             env=spec.environment.env,
-            fetch=[JUNIT_PATH],
+            fetch=[JUNIT_PATH, report] if trace else [JUNIT_PATH],
             labels={"codeplan.purpose": "tests"},
         )
         junit = result.files.get(JUNIT_PATH, b"").decode("utf-8", "replace")
-        return _test_run(
+        run = _test_run(
             self.name,
             spec.environment_image,
             result.exit_code,
@@ -87,6 +110,11 @@ class DockerBackend:
             time.monotonic() - started,
             timed_out=result.timed_out,
             oom=result.oom_killed,
+        )
+        if report not in result.files:
+            return run
+        return replace(
+            run, executed=executed_lines(result.files[report].decode("utf-8", "replace"))
         )
 
 
@@ -106,7 +134,13 @@ class LocalBackend:
         """Create the environment's virtualenv now (it is cached by environment key)."""
         self._venv(root, spec)
 
-    def run_tests(self, spec: SandboxSpec, tree: Path, test_args: Sequence[str] = ()) -> TestRun:
+    def run_tests(
+        self,
+        spec: SandboxSpec,
+        tree: Path,
+        test_args: Sequence[str] = (),
+        trace: Sequence[str] = (),
+    ) -> TestRun:
         venv = self._venv(tree, spec)
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="codeplan-run-") as scratch:
@@ -115,10 +149,11 @@ class LocalBackend:
                 tree, work, ignore=shutil.ignore_patterns(*_SKIPPED_IN_COPIES), symlinks=True
             )
             junit = Path(scratch) / "junit.xml"
+            traces = Path(scratch) / "trace"
             env = _venv_env(venv, work, spec.environment.env)
             try:
                 done = subprocess.run(
-                    ["sh", "-c", script(spec, str(junit), test_args)],
+                    ["sh", "-c", script(spec, str(junit), test_args, trace, str(traces))],
                     cwd=work,
                     env=env,
                     capture_output=True,
@@ -132,9 +167,12 @@ class LocalBackend:
                 exit_code, timed_out = None, True
                 output = str(expired.stdout or "") + str(expired.stderr or "")
             xml = junit.read_text(encoding="utf-8", errors="replace") if junit.is_file() else ""
-        return _test_run(
+            report = traces / TRACE_FILE
+            executed = executed_lines(report.read_text()) if report.is_file() else None
+        run = _test_run(
             self.name, None, exit_code, output, xml, time.monotonic() - started, timed_out=timed_out
         )
+        return replace(run, executed=executed)
 
     def _venv(self, root: Path, spec: SandboxSpec) -> Path:
         venv = self.cache_dir / spec.environment_key

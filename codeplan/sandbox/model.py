@@ -102,6 +102,8 @@ class TestRun:
     # from "the code is wrong"
     infrastructure_error: str | None = None
     junit: str = ""  # the JUnit XML report, for failure details
+    # with a trace: path -> the lines of it the tests executed; None when not traced
+    executed: Mapping[str, frozenset[int]] | None = None
 
     @property
     def failed(self) -> tuple[TestOutcome, ...]:
@@ -117,5 +119,9 @@ class SandboxBackend(Protocol):
     def prepare(self, root: Path, spec: SandboxSpec) -> None: ...
 
     def run_tests(
-        self, spec: SandboxSpec, tree: Path, test_args: Sequence[str] = ()
+        self,
+        spec: SandboxSpec,
+        tree: Path,
+        test_args: Sequence[str] = (),
+        trace: Sequence[str] = (),
     ) -> TestRun: ...

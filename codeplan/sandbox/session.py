@@ -36,11 +36,13 @@ class Sandbox:
         test_args: Sequence[str] = (),
         *,
         rerun_failures: bool = True,
+        trace: Sequence[str] = (),
     ) -> TestRun:
         """Run the tests over `tree` (default: the repository); a test that fails is run
-        once more alone, and marked flaky if it passes then."""
+        once more alone, and marked flaky if it passes then.  `trace` (repository-relative
+        files) records the lines of them the tests execute (`TestRun.executed`)."""
         where = tree or self.root
-        run = self.backend.run_tests(self.spec, where, test_args)
+        run = self.backend.run_tests(self.spec, where, test_args, trace)
         failed = [t.id for t in run.failed]
         if not rerun_failures or not failed or run.infrastructure_error or run.timed_out:
             return run
