@@ -184,3 +184,19 @@ def test_a_traced_run_reports_the_lines_the_test_executes(
     assert not any("discount must be between" in text for text in numbered.values())
     # untraced, a run says nothing about lines
     assert sandbox.run_tests(repo, [test], rerun_failures=False).executed is None
+
+
+def test_the_tracer_finds_an_installed_copy_of_a_src_layout_module(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import types
+
+    from codeplan.sandbox.trace import PLUGIN
+
+    monkeypatch.setenv("CODEPLAN_TRACE_FILES", "src/click/core.py\nsetup.py")
+    plugin = types.ModuleType("codeplan_trace")
+    exec(compile(PLUGIN, "codeplan_trace.py", "exec"), plugin.__dict__)
+    assert plugin._relative("/venv/lib/site-packages/click/core.py") == "src/click/core.py"
+    assert plugin._relative("/work/src/click/core.py") == "src/click/core.py"
+    assert plugin._relative("/work/setup.py") == "setup.py"
+    assert plugin._relative("/work/tools/core.py") is None  # one part is not enough

@@ -3,8 +3,8 @@
 A small pytest plugin is written into the run by the run's own shell script, so both
 backends, a container included, get it the same way.  It traces the given files while
 tests run (fixtures included, module imports not) and writes the executed lines as JSON.
-Files are matched by the end of their path, so a package the environment installed (a
-copy in site-packages) is traced too.  Without pytest there is no plugin: no trace."""
+Files are matched by the end of their path, down to its last two parts, so a package
+the environment installed (`site-packages/pkg/mod.py` for `src/pkg/mod.py`) is traced too.  Without pytest there is no plugin: no trace."""
 
 from __future__ import annotations
 
@@ -32,12 +32,24 @@ _KNOWN = {}
 _HITS = {}
 
 
+def _tails(path):
+    """`src/pkg/mod.py`, then `pkg/mod.py`: an installed copy drops the leading folders."""
+    parts = path.split("/")
+    return ["/".join(parts[-k:]) for k in range(len(parts), min(len(parts), 2) - 1, -1)]
+
+
 def _relative(filename):
     if filename not in _KNOWN:
         name = filename.replace("\\\\", "/")
         candidates = _BY_NAME.get(name.rsplit("/", 1)[-1], ())
         _KNOWN[filename] = next(
-            (p for p in candidates if name == p or name.endswith("/" + p)), None
+            (
+                p
+                for p in candidates
+                for tail in _tails(p)
+                if name == tail or name.endswith("/" + tail)
+            ),
+            None,
         )
     return _KNOWN[filename]
 
