@@ -472,3 +472,24 @@ def test_an_update_whose_run_never_reaches_the_changed_code_is_sent_back(changed
         "none of its lines execute; test the new behaviour instead of going around it",
     )
     assert 'price_with_tax("general", Decimal("10.00"))' in outcome.after
+
+
+def test_moving_away_from_deprecated_code_is_not_a_shortfall(changed: Path) -> None:
+    deprecated = ProductionChange(
+        "inventory/pricing.py", "price_with_tax", OLD_SIGNATURE + "\n    ...",
+        NEW_SIGNATURE + '\n    warnings.warn("use gross()", DeprecationWarning)\n    ...',
+    )  # fmt: skip
+
+    def editor(request: EditRequest) -> str:  # drops price_with_tax for literal values
+        return (
+            f"def {TEST}() -> None:\n"
+            '    assert Decimal("12.00") == Decimal("12.00")\n'
+            '    assert Decimal("10.50") == Decimal("10.50")\n'
+            '    assert Decimal("10.00") == Decimal("10.00")\n'
+        )
+
+    builder = build_graph(changed, GraphOptions(use_cache=False))
+    updater = TestUpdater(builder, FolderTree(changed), editor, pytest_runner(changed))
+    assert deprecated.deprecates and not CHANGE.deprecates
+    outcome = updater.update(obsolete(), [deprecated], "DeprecationWarning")
+    assert outcome.status == "updated" and outcome.feedback == ()

@@ -64,3 +64,9 @@ class ProductionChange:
     def removed(self) -> bool:
         """The change deleted the block: what it did is gone."""
         return not self.after.strip()
+
+    @property
+    def deprecates(self) -> bool:
+        """The change deprecates the block (a warning or decorator saying so appeared):
+        tests are expected to move away from it."""
+        return "deprecat" in self.after.lower() and "deprecat" not in self.before.lower()

@@ -165,8 +165,13 @@ class TestUpdater:
         before = block_text(original, block)
         feedback: list[str] = []
         examples = tuple(self.examples(changes)) if self.examples else ()
-        # a test found through the changed code must still exercise it after the update
-        exercised = self._exercises(block_id, changes)
+        # a test found through the changed code must still exercise it after the update,
+        # unless the change removed or deprecated it: then moving away is the update
+        exercised = (
+            not behaviour_removed
+            and not any(change.deprecates for change in changes)
+            and self._exercises(block_id, changes)
+        )
         for attempt in range(1, self.attempts + 1):
             request = self._request(test, block, before, changes, failure, examples, feedback)
             answer = self.editor(request)
