@@ -80,20 +80,23 @@ def block_text(file: bytes, block: Block) -> str:
 # -- applying -------------------------------------------------------------------------------
 
 
-def without_block(file: bytes, block: Block) -> bytes | None:
+def delete_block(file: bytes, block: Block) -> Applied | Rejected:
     """`file` with the block's lines removed, and the blank lines before them, so the code
-    around keeps its own spacing; None when other code shares the block's lines."""
+    around keeps its own spacing; rejected when other code shares the block's lines or the
+    file would not parse without it."""
     start, end = edit_region(file, block)
     line_end = file.find(b"\n", end)
     end = len(file) if line_end == -1 else line_end + 1
     if start != file.rfind(b"\n", 0, start) + 1 or file[block.end_byte : end].strip():
-        return None
+        return Rejected("other code shares its lines")
     while start > 0:
         previous = file.rfind(b"\n", 0, start - 1) + 1
         if file[previous:start].strip():
             break
         start = previous
-    return file[:start] + file[end:]
+    new_file = file[:start] + file[end:]
+    problem = syntax_problem(block, file, new_file, (start, start), "deleting it")
+    return Rejected(problem) if problem is not None else Applied(new_file, (block.qualname,))
 
 
 def splice(file: bytes, splices: list[Splice]) -> bytes:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from codeplan.graph.model import Block
+
 
 @dataclass(frozen=True)
 class EarlierEdit:
@@ -57,6 +59,20 @@ class EditRequest:
     @property
     def block_id(self) -> str:
         return block_id_of(self.path, self.qualname)
+
+    @classmethod
+    def of_block(
+        cls, block: Block, source: str, instruction: str, context: EditContext
+    ) -> EditRequest:
+        return cls(
+            path=block.path,
+            qualname=block.qualname,
+            kind=block.kind.value,
+            language=block.language,
+            source=source,
+            instruction=instruction,
+            context=context,
+        )
 
 
 class Editor(Protocol):

@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from codeplan.edit.apply import Applied, apply_answer, block_text, edit_region, without_block
-from codeplan.edit.model import EarlierEdit, EditContext, Editor, EditRequest
-from codeplan.edit.syntax import syntax_problem
+from codeplan.edit.apply import Applied, apply_answer, block_text, delete_block
+from codeplan.edit.model import EditContext, Editor, EditRequest
 from codeplan.evolve.model import ProductionChange
 from codeplan.graph.builder import GraphBuilder
 from codeplan.graph.model import Block, BlockKind
@@ -107,37 +106,19 @@ def _request(
     context = EditContext(
         task="Keep the tests in step with the production change",
         causes=(f"the test module fails to import: {error}",),
-        earlier_edits=tuple(
-            EarlierEdit(c.path, c.qualname, c.before, c.after, "the production change")
-            for c in changes
-        ),
+        earlier_edits=tuple(c.as_earlier_edit() for c in changes),
     )
-    return EditRequest(
-        path=block.path,
-        qualname=block.qualname,
-        kind=block.kind.value,
-        language=block.language,
-        source=block_text(file, block),
-        instruction=INSTRUCTION,
-        context=context,
-    )
+    return EditRequest.of_block(block, block_text(file, block), INSTRUCTION, context)
 
 
 def _apply(builder: GraphBuilder, tree: Tree, block: Block, answer: str) -> tuple[str, str] | None:
     """Write the answer (or the deletion) when it checks out; its before and after."""
     original = tree.read(block.path) or b""
     before = block_text(original, block)
-    if DELETE_ANSWER.fullmatch(answer.strip()):
-        new_file = without_block(original, block)
-        region = (edit_region(original, block)[0],) * 2
-        if new_file is None or syntax_problem(block, original, new_file, region) is not None:
-            return None
-        after = ""
-    else:
-        outcome = apply_answer(original, block, answer)
-        if not isinstance(outcome, Applied):
-            return None
-        new_file, after = outcome.new_file, answer.strip("\n")
-    tree.write(block.path, new_file)
-    builder.update_file(block.path, new_file)
-    return before, after
+    deleting = DELETE_ANSWER.fullmatch(answer.strip()) is not None
+    outcome = delete_block(original, block) if deleting else apply_answer(original, block, answer)
+    if not isinstance(outcome, Applied):
+        return None
+    tree.write(block.path, outcome.new_file)
+    builder.update_file(block.path, outcome.new_file)
+    return before, "" if deleting else answer.strip("\n")

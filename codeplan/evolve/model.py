@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from codeplan.edit.model import EarlierEdit
+
 
 class TestStatus(str, Enum):
     __test__ = False  # not a pytest test class, despite the name
@@ -28,6 +30,11 @@ class ImpactedTest:
     status: TestStatus
     reasons: tuple[Evidence, ...]
     score: float = 0.0  # ranking confidence, higher first
+
+    @property
+    def block_id(self) -> str:
+        """The id of the block that is this test (an inherited test has none of its own)."""
+        return f"{self.path}::{self.qualname}"
 
     @property
     def node_id(self) -> str:
@@ -64,6 +71,12 @@ class ProductionChange:
     def removed(self) -> bool:
         """The change deleted the block: what it did is gone."""
         return not self.after.strip()
+
+    def as_earlier_edit(self) -> EarlierEdit:
+        """The change as the editor of a test that depends on it sees it."""
+        return EarlierEdit(
+            self.path, self.qualname, self.before, self.after, "the production change"
+        )
 
     @property
     def deprecates(self) -> bool:

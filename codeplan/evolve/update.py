@@ -14,16 +14,8 @@ import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from codeplan.edit.apply import (
-    Applied,
-    Rejected,
-    apply_answer,
-    block_text,
-    edit_region,
-    without_block,
-)
-from codeplan.edit.model import EarlierEdit, EditContext, Editor, EditRequest, RelatedCode
-from codeplan.edit.syntax import syntax_problem
+from codeplan.edit.apply import Applied, Rejected, apply_answer, block_text, delete_block
+from codeplan.edit.model import EditContext, Editor, EditRequest, RelatedCode, block_id_of
 from codeplan.evolve.guard import weakened
 from codeplan.evolve.imports import (
     DELETE_ANSWER,
@@ -142,8 +134,8 @@ class TestUpdater:
                 passed, output = self.run_test(test.node_id)
                 if passed:
                     block = defining_block(self.builder.graph, test)
-                    file = self.tree.read(block.path) or b"" if block is not None else b""
-                    text = block_text(file, block) if block is not None else ""
+                    read = self.tree.read
+                    text = block_text(read(block.path) or b"", block) if block is not None else ""
                     return UpdateOutcome(test, "updated", 0, text, text, (), imports)
                 failure = output
         outcome = self._update_block(test, changes, failure, behaviour_removed)
@@ -214,9 +206,7 @@ class TestUpdater:
     def _skips_changed_lines(self, test: ImpactedTest, changes: Sequence[ProductionChange]) -> bool:
         """Whether a traced run of the test executes no line of any changed block (False
         when it cannot be traced)."""
-        graph = self.builder.graph
-        blocks = [graph.get(f"{c.path}::{c.qualname}") for c in changes]
-        present = [block for block in blocks if block is not None]
+        present = self._changed_blocks(changes)
         if self.trace_test is None or not present:
             return False
         executed = self.trace_test(test.node_id, sorted({b.path for b in present}))
@@ -231,16 +221,19 @@ class TestUpdater:
     def _exercises(self, block_id: str, changes: Sequence[ProductionChange]) -> bool:
         """Whether the test block reaches a changed production block (calls, instantiates
         or uses it, directly or through helpers and fixtures, as `tests impacted` finds)."""
-        graph = self.builder.graph
-        changed = [graph.get(f"{c.path}::{c.qualname}") for c in changes]
-        present = [block for block in changed if block is not None]
+        present = self._changed_blocks(changes)
         if not present:
             return False
 
         def source(path: str) -> bytes:
             return self.tree.read(path) or b""
 
-        return block_id in reach(graph, present, REACH_DEPTH, source)
+        return block_id in reach(self.builder.graph, present, REACH_DEPTH, source)
+
+    def _changed_blocks(self, changes: Sequence[ProductionChange]) -> list[Block]:
+        """The changed production blocks as the graph has them now (deleted ones gone)."""
+        found = (self.builder.graph.get(block_id_of(c.path, c.qualname)) for c in changes)
+        return [block for block in found if block is not None]
 
     def _delete(
         self, test: ImpactedTest, block: Block, original: bytes, behaviour_removed: bool
@@ -251,18 +244,12 @@ class TestUpdater:
                 "the update deletes the test, but the production change removed nothing it "
                 "checks; update it instead"
             )
-        if block.id != f"{test.path}::{test.qualname}":
+        if block.id != test.block_id:
             return "the test is inherited: deleting it would delete it from every class; update it instead"
-        new_file = without_block(original, block)
-        region = (edit_region(original, block)[0],) * 2
-        problem = (
-            "other code shares its lines"
-            if new_file is None
-            else syntax_problem(block, original, new_file, region, "deleting the test")
-        )
-        if new_file is None or problem is not None:
-            return f"the test cannot be deleted: {problem}; update it instead"
-        self._write(block.path, new_file)
+        outcome = delete_block(original, block)
+        if isinstance(outcome, Rejected):
+            return f"the test cannot be deleted: {outcome.reason}; update it instead"
+        self._write(block.path, outcome.new_file)
         return None
 
     def _edited(self, block_id: str, outcome: Applied) -> Block | None:
@@ -292,29 +279,18 @@ class TestUpdater:
         feedback: list[str],
     ) -> EditRequest:
         causes = tuple(f"{e.kind}: {e.detail}" for e in test.reasons)
-        if block.id != f"{test.path}::{test.qualname}":
+        if block.id != test.block_id:
             causes += (f"it is inherited: the failing test is {test.node_id}",)
         if failure:
             causes += (f"it fails on the changed code:\n{failure.strip()[-1500:]}",)
         context = EditContext(
             task=self.task,
             causes=causes,
-            earlier_edits=tuple(
-                EarlierEdit(c.path, c.qualname, c.before, c.after, "the production change")
-                for c in changes
-            ),
+            earlier_edits=tuple(c.as_earlier_edit() for c in changes),
             related=tuple(_worked_example(e) for e in examples),
             feedback=tuple(feedback),
         )
-        return EditRequest(
-            path=block.path,
-            qualname=block.qualname,
-            kind=block.kind.value,
-            language=block.language,
-            source=source,
-            instruction=INSTRUCTION,
-            context=context,
-        )
+        return EditRequest.of_block(block, source, INSTRUCTION, context)
 
 
 def _shortfall(changes: Sequence[ProductionChange], how: str) -> str:
@@ -343,7 +319,7 @@ def _worked_example(experience: Experience) -> RelatedCode:
 def defining_block(graph: CodeGraph, test: ImpactedTest) -> Block | None:
     """The block that defines the test: its own, or for a test method a class inherits
     (`Sub.test_x` run from `Base.test_x`) the nearest base class's method."""
-    own = graph.get(f"{test.path}::{test.qualname}")
+    own = graph.get(test.block_id)
     if own is not None:
         return own
     owner, _, name = test.qualname.rpartition(".")

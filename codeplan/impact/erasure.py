@@ -34,12 +34,12 @@ class _Eraser(ast.NodeTransformer):
         return node
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
-        node.returns = None
-        node.body = _without_docstring(node.body)
-        self.generic_visit(node)
-        return node
+        return self._function(node)
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> ast.AST:
+        return self._function(node)
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.AST:
         node.returns = None
         node.body = _without_docstring(node.body)
         self.generic_visit(node)

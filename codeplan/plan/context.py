@@ -75,14 +75,11 @@ def build_request(
         related=spatial_context(graph, block, read, limits.related_chars, exclude),
         sketch=sketch.text if sketch is not None and outlined is None else None,
     )
-    request = EditRequest(
-        path=block.path,
-        qualname=block.qualname,
-        kind=block.kind.value,
-        language=block.language,
-        source=outlined.text if outlined is not None else block_text(file, block),
-        instruction=obligation.instruction + (f"\n\n{OUTLINE_NOTE}" if outlined else ""),
-        context=context,
+    request = EditRequest.of_block(
+        block,
+        outlined.text if outlined is not None else block_text(file, block),
+        obligation.instruction + (f"\n\n{OUTLINE_NOTE}" if outlined else ""),
+        context,
     )
     return request, sketch
 

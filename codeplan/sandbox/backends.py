@@ -12,7 +12,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +100,8 @@ class DockerBackend:
             labels={"codeplan.purpose": "tests"},
         )
         junit = result.files.get(JUNIT_PATH, b"").decode("utf-8", "replace")
-        run = _test_run(
+        traced = result.files.get(report)
+        return _test_run(
             self.name,
             spec.environment_image,
             result.exit_code,
@@ -110,11 +110,7 @@ class DockerBackend:
             time.monotonic() - started,
             timed_out=result.timed_out,
             oom=result.oom_killed,
-        )
-        if report not in result.files:
-            return run
-        return replace(
-            run, executed=executed_lines(result.files[report].decode("utf-8", "replace"))
+            trace_report=traced.decode("utf-8", "replace") if traced is not None else None,
         )
 
 
@@ -168,11 +164,11 @@ class LocalBackend:
                 output = str(expired.stdout or "") + str(expired.stderr or "")
             xml = junit.read_text(encoding="utf-8", errors="replace") if junit.is_file() else ""
             report = traces / TRACE_FILE
-            executed = executed_lines(report.read_text()) if report.is_file() else None
-        run = _test_run(
-            self.name, None, exit_code, output, xml, time.monotonic() - started, timed_out=timed_out
-        )
-        return replace(run, executed=executed)
+            traced = report.read_text(errors="replace") if report.is_file() else None
+        return _test_run(
+            self.name, None, exit_code, output, xml, time.monotonic() - started,
+            timed_out=timed_out, trace_report=traced,
+        )  # fmt: skip
 
     def _venv(self, root: Path, spec: SandboxSpec) -> Path:
         venv = self.cache_dir / spec.environment_key
@@ -241,6 +237,7 @@ def _test_run(
     *,
     timed_out: bool,
     oom: bool = False,
+    trace_report: str | None = None,
 ) -> TestRun:
     tail = "\n".join(output.splitlines()[-40:])
     broken = None
@@ -258,4 +255,5 @@ def _test_run(
         timed_out=timed_out,
         infrastructure_error=broken,
         junit=junit,
+        executed=executed_lines(trace_report) if trace_report is not None else None,
     )
