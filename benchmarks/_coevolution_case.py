@@ -10,7 +10,7 @@ from pathlib import Path
 
 import git
 
-from codeplan.evolve.model import ImpactedTest
+from codeplan.evolve.model import ChangedCode, ImpactedTest
 
 CUTS = {"calls": 1.0, "helpers": 0.6, "history": 0.45, "all": 0.0}
 
@@ -22,6 +22,8 @@ class Case:
     changed_blocks: int
     truth: list[str]
     referencing: list[str]  # the truth that mentions a changed block's name
+    # ... a block whose change the tests can observe (not a typing or documentation change)
+    referencing_runtime: list[str]
     found: dict[str, tuple[float, list[str]]]  # test id -> score, evidence kinds
     naming: list[str]
     mention: list[str]
@@ -33,6 +35,9 @@ class Case:
     ran: bool = False
     verdicts: dict[str, str] = field(default_factory=dict)  # identified test id -> status
     breaks: list[str] = field(default_factory=list)  # changed tests the change breaks
+    # changed tests that ran a block the change altered at runtime, traced on the parent
+    executing: list[str] = field(default_factory=list)
+    executes: list[str] = field(default_factory=list)  # tests the run saw run changed code
     failing_before: list[str] = field(default_factory=list)  # not passing on the parent
     run_error: str = ""
     run_seconds: float = 0.0
@@ -49,6 +54,8 @@ class Commit:
     commit: git.Commit
     production: dict[str, bytes | None]  # path -> new contents (None: deleted)
     names: frozenset[str]  # the changed production blocks' names, as tests would say them
+    runtime_names: frozenset[str]  # ... of those whose change has a runtime effect
+    runtime_blocks: tuple[ChangedCode, ...]  # those blocks as they were in the parent
     stems: frozenset[str]  # the changed production modules' names
     truth: frozenset[str]
     answers: dict[str, str | None]  # changed test id -> its block's text in the commit
@@ -100,12 +107,14 @@ def _at_least(cut: float, case: Case) -> set[str]:
     return {test for test, (score, _) in case.found.items() if score >= cut}
 
 
-def _print_table(summary: dict[str, dict[str, float]], last: str, last_key: str) -> None:
-    """One row per method: predicted, precision, recall, and the `last_key` column."""
-    width = len(last) + 2
-    print(f"  {'method':<18}{'predicted':>10}{'precision':>11}{'recall':>8}{last:>{width}}")
+def _print_table(summary: dict[str, dict[str, float]], columns: Mapping[str, str]) -> None:
+    """One row per method: predicted, precision, recall, and each of `columns` (heading ->
+    the summary's key)."""
+    widths = {heading: len(heading) + 2 for heading in columns}
+    headings = "".join(f"{h:>{widths[h]}}" for h in columns)
+    print(f"  {'method':<18}{'predicted':>10}{'precision':>11}{'recall':>8}{headings}")
     for name, row in summary.items():
+        cells = "".join(f"{row[key]:>{widths[h]}.3f}" for h, key in columns.items())
         print(
-            f"  {name:<18}{row['predicted']:>10}{row['precision']:>11.3f}"
-            f"{row['recall']:>8.3f}{row[last_key]:>{width}.3f}"
+            f"  {name:<18}{row['predicted']:>10}{row['precision']:>11.3f}{row['recall']:>8.3f}{cells}"
         )

@@ -23,11 +23,11 @@ from codeplan.edit.model import EditRequest
 from codeplan.errors import SandboxError
 from codeplan.evolve.changes import production_changes
 from codeplan.evolve.identify import run_impacted
-from codeplan.evolve.model import ImpactedTest, TestStatus
+from codeplan.evolve.model import ChangedCode, Identified, ImpactedTest, TestStatus
 from codeplan.evolve.phase import OBSOLETE, _failure, _relevant, sandbox_runners
 from codeplan.evolve.sweep import sweep_suite
 from codeplan.evolve.update import TestUpdater
-from codeplan.evolve.verdict import by_node
+from codeplan.evolve.verdict import by_node, executed_by_node
 from codeplan.graph import GraphOptions, build_graph
 from codeplan.plan.folder import FolderTree
 from codeplan.sandbox.session import Sandbox, open_sandbox
@@ -89,35 +89,44 @@ def _run(
     case: Case,
     work: Path,
     found: Commit,
-    tests: Sequence[ImpactedTest],
+    identified: Identified,
     sandbox: Sandbox,
     sweep: bool,
 ) -> list[ImpactedTest]:
     """The product's verdicts on the identified tests (and, with `sweep`, on the failing
     tests no static link reached), and the ground truth: which changed tests fail on the
-    changed tree but pass on the parent.  The tree is left changed."""
+    changed tree but pass on the parent, and which ran code the change altered at runtime
+    (traced on the parent).  The tree is left changed."""
     started = time.monotonic()
-    reached = [t for t in tests if _id(t) not in case.uncollectable]
+    reached = [t for t in identified.tests if _id(t) not in case.uncollectable]
     if sweep:
         with tempfile.TemporaryDirectory() as scratch:
             base = Path(scratch) / "base"
             shutil.copytree(work, base, ignore=shutil.ignore_patterns(".git", ".codeplan"))
             _write_files(base, found.parent_production())
-            judged = sweep_suite(reached, sandbox, work, base)
+            judged = sweep_suite(replace(identified, tests=reached), sandbox, work, base)
     else:
         judged = run_impacted(reached, sandbox, work)
-    changed = _outcomes(sandbox, work, case.truth)
+    changed, _ = _outcomes(sandbox, work, case.truth)
     failing = {t for t, outcome in changed.items() if outcome in ("failed", "missing")}
     suspects = failing | {_id(t) for t in judged if t.status is TestStatus.BROKEN}
-    if suspects:
+    if suspects or case.truth:
         _write_files(work, found.parent_production())
         try:
-            before = _outcomes(sandbox, work, suspects)
+            before, executed = _outcomes(
+                sandbox, work, suspects | set(case.truth), found.runtime_blocks
+            )
         finally:
             _write_files(work, found.production)
-        case.failing_before = sorted(t for t, outcome in before.items() if outcome != "passed")
+        case.failing_before = sorted(t for t in suspects if before[t] != "passed")
+        case.executing = sorted(
+            t
+            for t in case.truth
+            if any(code.run_in(executed.get(_node_id(t), {})) for code in found.runtime_blocks)
+        )
     case.ran = True
     case.verdicts = {_id(t): _verdict(t) for t in judged}
+    case.executes = sorted(_id(t) for t in judged if any(r.kind == "executes" for r in t.reasons))
     case.breaks = sorted(failing - set(case.failing_before))
     case.run_seconds = time.monotonic() - started
     return judged
@@ -130,14 +139,18 @@ def _verdict(test: ImpactedTest) -> str:
     return str(test.status.value)
 
 
-def _outcomes(sandbox: Sandbox, tree: Path, test_ids: Iterable[str]) -> dict[str, str]:
+def _outcomes(
+    sandbox: Sandbox, tree: Path, test_ids: Iterable[str], watched: Sequence[ChangedCode] = ()
+) -> tuple[dict[str, str], dict[str, dict[str, set[int]]]]:
     """Each test's outcome over `tree`: passed, failed, skipped, or missing (not collected,
-    as when its module no longer imports); a broken module does not stop the others."""
+    as when its module no longer imports); a broken module does not stop the others.  And
+    by node id, the lines of the `watched` code's files each test executed."""
     wanted = {test_id: _node_id(test_id) for test_id in test_ids}
     if not wanted:
-        return {}
+        return {}, {}
     args = ["--continue-on-collection-errors", *sorted(set(wanted.values()))]
-    run = sandbox.run_tests(tree, args, rerun_failures=False)
+    trace = sorted({code.path for code in watched})
+    run = sandbox.run_tests(tree, args, rerun_failures=False, trace=trace)
     if run.infrastructure_error:
         raise SandboxError(run.infrastructure_error)
     seen = {node: {o.outcome for o in outcomes} for node, outcomes in by_node(run).items()}
@@ -152,7 +165,7 @@ def _outcomes(sandbox: Sandbox, tree: Path, test_ids: Iterable[str]) -> dict[str
             found[test_id] = "skipped"
         else:
             found[test_id] = "timed-out" if run.timed_out else "missing"
-    return found
+    return found, executed_by_node(run.executed_by_test or {})
 
 
 def _broken(case: Case, judged: Sequence[ImpactedTest]) -> list[ImpactedTest]:
@@ -219,7 +232,13 @@ def summarise_run(cases: list[Case]) -> dict[str, dict[str, float]]:
     methods["run:+uncollected"] = partial(
         _with_verdict, ("broken", "stale", "unknown: not collected")
     )
-    truths = {"": _changed_passing_before, "_breaks": _breaks}
+    # and every test the run saw execute the changed code
+    methods["run:+executes"] = lambda c: _with_verdict(("broken", "stale"), c) | set(c.executes)
+    truths = {
+        "": _changed_passing_before,
+        "_breaks": _breaks,
+        "_executing": lambda c: set(c.executing),
+    }
     return {
         name: _score(ran, partial(_passing_before, predict), truths)
         for name, predict in methods.items()
@@ -257,7 +276,8 @@ def _print_run(cases: list[Case]) -> dict[str, dict[str, float]]:
         f"  --run: {len(ran)} co-change cases run ({len(errors)} sandbox errors, "
         f"{sum(c.run_seconds for c in ran) / max(len(ran), 1):.1f} s per case); "
         f"{changed} changed tests passing on the parent ({before} more failing there, "
-        f"left out); {breaks} break on the changed tree; found {found}/{breaks}"
+        f"left out); {sum(len(c.executing) for c in ran)} ran code the change altered "
+        f"(traced on the parent); {breaks} break on the changed tree; found {found}/{breaks}"
         f" ({'every breaking test found' if not missed else 'missed: ' + ', '.join(missed)})"
     )
     for case in errors:
@@ -272,7 +292,7 @@ def _print_run(cases: list[Case]) -> dict[str, dict[str, float]]:
     )
     print("  verdicts of the identified tests:", dict(sorted(verdicts.items())))
     summary = summarise_run(cases)
-    _print_table(summary, "recall(breaks)", "recall_breaks")
+    _print_table(summary, {"recall(breaks)": "recall_breaks", "recall(exec)": "recall_executing"})
     return summary
 
 

@@ -57,7 +57,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
@@ -68,8 +68,8 @@ from codeplan.edit.apply import block_text
 from codeplan.errors import CodePlanError, SandboxError
 from codeplan.evolve.experiences import python_sources
 from codeplan.evolve.history import PRODUCTION_KINDS, blocks_of, is_test_function, test_changes
-from codeplan.evolve.identify import identify_impacted_tests
-from codeplan.evolve.model import ImpactedTest
+from codeplan.evolve.identify import identify
+from codeplan.evolve.model import ChangedCode, Identified
 from codeplan.graph import Block, BlockKind, GraphOptions
 from codeplan.graph.codegraph import CodeGraph
 from codeplan.impact import diff_blocks
@@ -120,15 +120,17 @@ def find_commits(repo: git.Repo, max_commits: int) -> Iterator[Commit]:
             continue
         old_blocks, old_graph = blocks_of(old)
         changes = diff_blocks(old_blocks, blocks_of(new)[0], old, new)
-        changed = [
-            c.block
+        production_changes = [
+            c
             for c in changes
             if c.block.kind in PRODUCTION_KINDS and not is_test_path(c.block.path)
         ]
+        changed = [c.block for c in production_changes]
+        runtime = [c for c in production_changes if not _no_runtime_change(c, old, new)]
         tests = [
             c
             for c in test_changes(changes, old_graph)
-            if c.old is not None and not _reformatted(c, old, new)
+            if c.old is not None and not _no_runtime_change(c, old, new)
         ]
         truth = frozenset(c.old.id for c in tests if c.old is not None)
         if not changed or (not truth and paths != production):
@@ -136,7 +138,13 @@ def find_commits(repo: git.Repo, max_commits: int) -> Iterator[Commit]:
         yield Commit(
             commit,
             {p: new.get(p) for p in production},
-            frozenset(_mention_name(b) for b in changed if len(_mention_name(b)) >= 3),
+            _names(changed),
+            _names(c.block for c in runtime),
+            tuple(
+                ChangedCode(b.path, b.qualname, b.start_line, b.end_line)
+                for c in runtime
+                if (b := c.old) is not None
+            ),
             frozenset(_stem(p) for p in production),
             truth,
             {
@@ -157,13 +165,26 @@ def _test_imports(changes: Sequence[BlockChange]) -> list[BlockChange]:
     ]
 
 
-def _reformatted(change: BlockChange, old: dict[str, bytes], new: dict[str, bytes]) -> bool:
+def _no_runtime_change(change: BlockChange, old: dict[str, bytes], new: dict[str, bytes]) -> bool:
     """A test the commit only reformatted, or whose annotations or docstring alone it
     changed: it was not made obsolete, and runs as before (a style commit touches them all)."""
     before, after = change.old, change.new
     if before is None or after is None or before.qualname != after.qualname:
         return False
     return same_at_runtime(block_text(old[before.path], before), block_text(new[after.path], after))
+
+
+def _names(blocks: Iterable[Block]) -> frozenset[str]:
+    """The blocks' names as tests would say them (three characters or more)."""
+    return frozenset(name for b in blocks if len(name := _mention_name(b)) >= 3)
+
+
+def _mentioning(tests: Iterable[str], texts: Mapping[str, str], names: frozenset[str]) -> list[str]:
+    """The tests whose text mentions one of `names`."""
+    if not names:
+        return []
+    mention = re.compile(r"\b(" + "|".join(map(re.escape, sorted(names))) + r")\b")
+    return [t for t in tests if mention.search(texts[t])]
 
 
 def _mention_name(block: Block) -> str:
@@ -264,36 +285,34 @@ def _positives(cases: Iterable[Case]) -> int:
     return sum(1 for c in cases if not c.negative)
 
 
-def _measure(
-    work: Path, found: Commit, options: GraphOptions
-) -> tuple[Case, list[ImpactedTest]] | None:
+def _measure(work: Path, found: Commit, options: GraphOptions) -> tuple[Case, Identified] | None:
     started = time.monotonic()
     try:
-        tests = identify_impacted_tests(work, options=options)
+        found_tests = identify(work, options=options)
     except CodePlanError:
         return None  # nothing the graph analyses changed
     seconds = time.monotonic() - started
     texts = parent_tests(found.commit)
-    mention = re.compile(r"\b(" + "|".join(map(re.escape, sorted(found.names))) + r")\b")
     truth = sorted(found.truth & texts.keys())
     case = Case(
         commit=found.commit.hexsha[:10],
         negative=not found.truth,
         changed_blocks=len(found.names),
         truth=truth,
-        referencing=[t for t in truth if found.names and mention.search(texts[t])],
-        found={_id(t): (t.score, [r.kind for r in t.reasons]) for t in tests},
+        referencing=_mentioning(truth, texts, found.names),
+        referencing_runtime=_mentioning(truth, texts, found.runtime_names),
+        found={_id(t): (t.score, [r.kind for r in t.reasons]) for t in found_tests.tests},
         naming=[
             t
             for t in texts
             if is_test_file(name := t.split("::")[0].rsplit("/", 1)[-1])
             and name.removeprefix("test_").removesuffix(".py").removesuffix("_test") in found.stems
         ],
-        mention=[t for t in texts if found.names and mention.search(texts[t])],
+        mention=_mentioning(texts, texts, found.names),
         seconds=seconds,
-        uncollectable=sorted(_id(t) for t in tests if _id(t) not in texts),
+        uncollectable=sorted(_id(t) for t in found_tests.tests if _id(t) not in texts),
     )
-    return case, tests
+    return case, found_tests
 
 
 def summarise(cases: list[Case]) -> dict[str, dict[str, float]]:
@@ -304,14 +323,14 @@ def summarise(cases: list[Case]) -> dict[str, dict[str, float]]:
     }
     for name, cut in CUTS.items():
         methods[f"identify:{name}"] = partial(_at_least, cut)
-    return {
-        name: _score(cases, predict, {"": lambda c: set(c.truth), "_referencing": _referencing})
-        for name, predict in methods.items()
-    }
+    return {name: _score(cases, predict, TRUTHS) for name, predict in methods.items()}
 
 
-def _referencing(case: Case) -> set[str]:
-    return set(case.referencing)
+TRUTHS: dict[str, Callable[[Case], set[str]]] = {
+    "": lambda c: set(c.truth),
+    "_referencing": lambda c: set(c.referencing),
+    "_referencing_runtime": lambda c: set(c.referencing_runtime),
+}
 
 
 def main() -> int:
@@ -348,11 +367,15 @@ def main() -> int:
         f"{', stopped at the time limit' if stopped else ''}): "
         f"{len(positives)} co-change cases, {len(cases) - len(positives)} production-only; "
         f"{sum(len(c.truth) for c in cases)} changed tests, "
-        f"{sum(len(c.referencing) for c in cases)} referencing the changed code; "
+        f"{sum(len(c.referencing) for c in cases)} referencing the changed code "
+        f"({sum(len(c.referencing_runtime) for c in cases)} a runtime change of it); "
         f"identify: {sum(c.seconds for c in cases) / max(len(cases), 1):.2f} s per case"
     )
     summary = summarise(cases)
-    _print_table(summary, "recall(ref)", "recall_referencing")
+    _print_table(
+        summary,
+        {"recall(ref)": "recall_referencing", "(ref, runtime)": "recall_referencing_runtime"},
+    )
     document: dict[str, object] = {"summary": summary}
     if settings.run or settings.update_sample:
         document["run"] = _print_run(cases)

@@ -13,8 +13,9 @@ from gitrepo import git
 from planner_helpers import example_repo
 
 from codeplan.config import read_config
-from codeplan.evolve.identify import identify_impacted_tests, run_impacted
+from codeplan.evolve.identify import identify, identify_impacted_tests, run_impacted
 from codeplan.evolve.model import ImpactedTest, TestStatus
+from codeplan.evolve.sweep import sweep_suite
 from codeplan.sandbox.session import open_sandbox
 
 PRICE = "def price_with_tax(amount: Decimal, category: str) -> Decimal:"
@@ -332,10 +333,68 @@ def test_the_sweep_finds_broken_tests_no_static_link_reaches_and_not_old_failure
     assert "test_through_reflection" not in {d["qualname"] for d in json.loads(narrow.out)}
 
 
+WATCHED_TESTS = """import importlib
+import sys
+from decimal import Decimal
+
+from inventory.pricing import price_with_tax
+
+
+def test_through_reflection_that_passes() -> None:
+    module = importlib.import_module("inventory." + "pricing")
+    assert getattr(module, "round_" + "money")(Decimal("1.005")) == Decimal("1.01")
+
+
+def test_calls_it_only_on_python_2() -> None:
+    if sys.version_info[0] == 2:
+        assert price_with_tax(Decimal("1"), "food") == Decimal("1.05")
+"""
+ROUNDING = "return amount.quantize(CENT, rounding=ROUND_HALF_UP)"
+
+
+def test_the_sweep_watches_which_tests_run_the_changed_functions(repo: Path) -> None:
+    (repo / "tests" / "test_watched.py").write_text(WATCHED_TESTS)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a test through reflection, and one that never calls")
+    pricing = repo / "inventory" / "pricing.py"
+    edit(pricing, PRICE, DEFAULTED)
+    edit(pricing, ROUNDING, ROUNDING.replace("amount.quantize", "Decimal(amount).quantize"))
+    found = identify(repo, history=False)
+    assert found.traceable and {c.qualname for c in found.changed} == {
+        "price_with_tax",
+        "round_money",
+    }
+    never = by_name(found.tests)["test_calls_it_only_on_python_2"]
+    assert {"calls", "asserts"} <= kinds(never)
+    assert "test_through_reflection_that_passes" not in by_name(found.tests)
+
+    sandbox = open_sandbox(repo, read_config(repo), os.environ, backend="local")
+    judged = by_name(sweep_suite(found, sandbox, repo, repo))
+    # asserts on price_with_tax but never calls it: what it checks is as it was
+    assert judged["test_calls_it_only_on_python_2"].status is TestStatus.UNAFFECTED
+    assert judged["test_calls_it_only_on_python_2"].reasons[-1].detail == (
+        "passed, and never runs the changed code"
+    )
+    stale = judged["test_price_with_tax_applies_the_category_rate"]
+    assert stale.status is TestStatus.STALE
+    assert "runs the changed `round_money`, `price_with_tax`" in {r.detail for r in stale.reasons}
+    # no static link reaches it, but it was seen running round_money
+    reflective = judged["test_through_reflection_that_passes"]
+    assert reflective.status is TestStatus.UNAFFECTED
+    assert [r.detail for r in reflective.reasons] == ["runs the changed `round_money`", "passed"]
+    assert "test_apply_discount" in judged  # apply_discount rounds its result: round_money
+    assert "test_calls_it_only_on_python_2" in judged
+
+    # a field changed too: code run at import cannot be watched, nothing is ruled out
+    edit(pricing, 'CENT = Decimal("0.01")', 'CENT = Decimal("0.010")')
+    found = identify(repo, history=False)
+    assert not found.traceable
+    judged = by_name(sweep_suite(found, sandbox, repo, repo))
+    assert judged["test_calls_it_only_on_python_2"].status is TestStatus.STALE
+
+
 def test_a_suite_slower_than_the_sandbox_allows_still_judges_the_tests_found(repo: Path) -> None:
     from dataclasses import replace
-
-    from codeplan.evolve.sweep import sweep_suite
 
     (repo / "tests" / "test_slow.py").write_text(
         "import time\n\n\ndef test_slow() -> None:\n    time.sleep(30)\n"
@@ -345,7 +404,6 @@ def test_a_suite_slower_than_the_sandbox_allows_still_judges_the_tests_found(rep
     edit(repo / "inventory" / "pricing.py", PRICE, SWAPPED)
     sandbox = open_sandbox(repo, read_config(repo), os.environ, backend="local")
     sandbox.spec = replace(sandbox.spec, limits=replace(sandbox.spec.limits, timeout_seconds=8))
-    found = identify_impacted_tests(repo, history=False)
-    judged = by_name(sweep_suite(found, sandbox, repo, repo))
+    judged = by_name(sweep_suite(identify(repo, history=False), sandbox, repo, repo))
     assert {judged[name].status for name in DIRECT} == {TestStatus.BROKEN}
     assert "test_slow" not in judged

@@ -186,6 +186,25 @@ def test_a_traced_run_reports_the_lines_the_test_executes(
     assert sandbox.run_tests(repo, [test], rerun_failures=False).executed is None
 
 
+def test_a_traced_run_tells_each_tests_lines_apart(tmp_path: Path) -> None:
+    repo = example_repo(tmp_path)
+    sandbox = open_sandbox(repo, {}, {}, backend="local")
+    run_ = sandbox.run_tests(
+        repo, ["tests/test_pricing.py"], rerun_failures=False, trace=["inventory/pricing.py"]
+    )
+    assert run_.executed_by_test is not None
+    source = (repo / "inventory" / "pricing.py").read_text().splitlines()
+
+    def executes(test: str, fragment: str) -> bool:
+        lines = run_.executed_by_test[f"tests/test_pricing.py::{test}"]["inventory/pricing.py"]
+        return any(fragment in source[n - 1] for n in lines)
+
+    assert executes("test_apply_discount", "def apply_discount")
+    assert not executes("test_apply_discount", "def line_total")
+    assert executes("test_line_total_uses_the_products_tax_category", "def line_total")
+    assert not executes("test_line_total_uses_the_products_tax_category", "def apply_discount")
+
+
 def test_the_tracer_finds_an_installed_copy_of_a_src_layout_module(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -24,7 +24,7 @@ from codeplan.cli.run_options import (
 from codeplan.cli.sandbox_cmd import BackendOpt, open_sandbox_for_cli
 from codeplan.deliver.gitops import revision_tree
 from codeplan.evolve.evolve import evolve_tests
-from codeplan.evolve.identify import identify_impacted_tests, run_impacted
+from codeplan.evolve.identify import identify, run_impacted
 from codeplan.evolve.model import ImpactedTest, TestStatus
 from codeplan.evolve.sweep import sweep_suite
 
@@ -68,9 +68,8 @@ def impacted(
     streams = consoles(ctx)
     with reported_errors(streams.err):
         with streams.err.status("finding the impacted tests"):
-            tests = identify_impacted_tests(
-                path, base, head, max_depth=max_depth, history=not no_history
-            )
+            found = identify(path, base, head, max_depth=max_depth, history=not no_history)
+        tests = found.tests
         if run and (tests or sweep):
             sandbox = open_sandbox_for_cli(streams, path, backend)
             with ExitStack() as trees:
@@ -80,7 +79,7 @@ def impacted(
                 if sweep:
                     base_tree = trees.enter_context(revision_tree(path, base))
                     with streams.err.status("running the whole suite"):
-                        tests = sweep_suite(tests, sandbox, tree, base_tree)
+                        tests = sweep_suite(found, sandbox, tree, base_tree)
                 else:
                     with streams.err.status(f"running {len(tests)} tests"):
                         tests = run_impacted(tests, sandbox, tree)

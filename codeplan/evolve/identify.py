@@ -28,7 +28,7 @@ from pathlib import Path
 from tree_sitter import Node
 
 from codeplan.evolve.history import PRODUCTION_KINDS, co_changes, is_test_function
-from codeplan.evolve.model import Evidence, ImpactedTest, TestStatus
+from codeplan.evolve.model import ChangedCode, Evidence, Identified, ImpactedTest, TestStatus
 from codeplan.evolve.reach import reach, reach_evidence
 from codeplan.evolve.verdict import OBSERVED, asserts, run_impacted
 from codeplan.graph import GraphOptions
@@ -39,7 +39,7 @@ from codeplan.impact.classify import ChangeLabel
 from codeplan.impact.states import RepositoryStates, Revision, impact_between
 from codeplan.validate.parsers import is_test_path
 
-__all__ = ["identify_impacted_tests", "run_impacted"]
+__all__ = ["identify", "identify_impacted_tests", "run_impacted"]
 
 _SCORES = {"history": 0.45, "naming": 0.3}
 
@@ -55,20 +55,32 @@ def identify_impacted_tests(
 ) -> list[ImpactedTest]:
     """The tests the production changes from `base` to `head` (None: the working tree)
     reach, best first, all UNKNOWN until run."""
+    return identify(root, base, head, max_depth=max_depth, history=history, options=options).tests
+
+
+def identify(
+    root: Path,
+    base: str = "HEAD",
+    head: str | None = None,
+    *,
+    max_depth: int = 3,
+    history: bool = True,
+    options: GraphOptions | None = None,
+) -> Identified:
+    """`identify_impacted_tests`, with the changed code a run can watch the tests execute."""
     options = options or GraphOptions()
     report = impact_between(root, base, head, options)
     states = RepositoryStates(root)
     old_revision, new_revision = states.revision(base), states.revision(head)
     old = states.graph_at(old_revision, options).graph
     new = states.graph_at(new_revision, options).graph
-    changes = [
+    # no test can tell a typing or documentation change from none
+    observable = [
         c
         for c in report.changes
-        if c.change.block.kind in PRODUCTION_KINDS
-        and not is_test_path(c.change.block.path)
-        # no test can tell a typing or documentation change from none
-        and ChangeLabel.NO_RUNTIME_CHANGE not in c.labels
+        if not is_test_path(c.change.block.path) and ChangeLabel.NO_RUNTIME_CHANGE not in c.labels
     ]
+    changes = [c for c in observable if c.change.block.kind in PRODUCTION_KINDS]
     found: dict[str, dict[str, tuple[float, Evidence]]] = {}
 
     def add(test_id: str, score: float, evidence: Evidence) -> None:
@@ -113,10 +125,29 @@ def identify_impacted_tests(
         asserted = asserts(new, new.block(test_id), observed, trees, sources)
         if asserted is not None:
             known["asserts"] = (0.0, asserted)
-    return sorted(
+    tests = sorted(
         (_impacted(new.block(test_id), known) for test_id, known in found.items()),
         key=lambda t: (-t.score, t.path, t.qualname),
     )
+    changed = tuple(
+        sorted(
+            (_changed_code(c) for c in observable if _traceable(c)),
+            key=lambda code: (code.path, code.start_line),
+        )
+    )
+    return Identified(tests, changed, traceable=len(changed) == len(observable))
+
+
+def _traceable(change: ClassifiedChange) -> bool:
+    """A function or method as it is now: tests running it can be watched (code run at
+    import, as class bodies, fields and imports are, cannot; a deleted block is gone)."""
+    block = change.change.new
+    return block is not None and block.kind in (BlockKind.FUNCTION, BlockKind.METHOD)
+
+
+def _changed_code(change: ClassifiedChange) -> ChangedCode:
+    block = change.change.block
+    return ChangedCode(block.path, block.qualname, block.start_line, block.end_line)
 
 
 def _mention_name(block: Block) -> str:

@@ -3,6 +3,7 @@ production change makes obsolete, and past production/test co-changes to learn f
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -40,6 +41,33 @@ class ImpactedTest:
     def node_id(self) -> str:
         """pytest's id: path::Class::test."""
         return self.path + "::" + self.qualname.replace(".", "::")
+
+
+@dataclass(frozen=True)
+class ChangedCode:
+    """A changed function or method as it is now: a test that runs it runs the change."""
+
+    path: str
+    qualname: str
+    start_line: int
+    end_line: int
+
+    def run_in(self, executed: Mapping[str, Collection[int]]) -> bool:
+        """Whether a test that executed these lines (path -> line numbers) ran it."""
+        lines = executed.get(self.path, ())
+        return any(self.start_line <= line <= self.end_line for line in lines)
+
+
+@dataclass(frozen=True)
+class Identified:
+    """What static identification found: the tests, best first, and the changed code a
+    run can watch them execute."""
+
+    tests: list[ImpactedTest]
+    changed: tuple[ChangedCode, ...] = ()
+    # every runtime change is in `changed` (no field, class body, import or deleted
+    # block): a test that runs none of it runs the code as it was before the change
+    traceable: bool = False
 
 
 @dataclass(frozen=True)

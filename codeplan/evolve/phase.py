@@ -22,7 +22,7 @@ from codeplan.edit.model import Editor, EditRequest, MeteredEditor, Usage
 from codeplan.errors import EditError, SandboxError
 from codeplan.evolve.changes import production_changes
 from codeplan.evolve.experiences import ExperienceBank
-from codeplan.evolve.identify import identify_impacted_tests
+from codeplan.evolve.identify import identify
 from codeplan.evolve.imports import RunTest
 from codeplan.evolve.model import Experience, ImpactedTest, ProductionChange, TestStatus
 from codeplan.evolve.retrieve import ExperienceIndex
@@ -77,7 +77,7 @@ def update_obsolete_tests(
     with git.Repo(workspace.toplevel) as repo:
         head = repo.head.commit.hexsha
     options = GraphOptions(cache_dir=repo_root / ".codeplan")
-    found = identify_impacted_tests(workspace.root, base, head, options=options)
+    found = identify(workspace.root, base, head, options=options)
     # the whole suite: a test the change breaks is obsolete whether or not a static link
     # reaches it (evolve/sweep.py)
     with revision_tree(workspace.root, base) as base_tree:

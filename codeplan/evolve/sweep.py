@@ -9,20 +9,27 @@ tests found broken, run again over the base tree: a test that fails there too wa
 before the change (the environment, not the change) and is not reported as broken.
 Without per-test outcomes to sweep with (a test command other than pytest), or with a suite
 slower than the sandbox allows, the tests found are run as `run_impacted` runs them.
+
+Given the changed functions and methods, the whole-suite run also watches which of them each
+test executes (codeplan/sandbox/trace.py).  A test that runs one gets that as evidence
+("executes"), and one no static link reached is listed too: it may assert on what changed.
+When every runtime change is such a function, a passing test that runs none of them runs
+the code as it was, so the static suspicion that it is stale is dropped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from codeplan.evolve.model import Evidence, ImpactedTest, TestStatus
+from codeplan.evolve.model import ChangedCode, Evidence, Identified, ImpactedTest, TestStatus
 from codeplan.evolve.verdict import (
     COLLECTION_FAILURE,
     IMPORT_FAILURE,
     MAX_NODE_IDS,
     by_node,
+    executed_by_node,
     failure_line,
     judge,
     run_impacted,
@@ -38,13 +45,16 @@ _FAILED = ("failed", "error")
 
 
 def sweep_suite(
-    tests: Sequence[ImpactedTest], sandbox: Sandbox, tree: Path, base_tree: Path
+    found: Identified, sandbox: Sandbox, tree: Path, base_tree: Path
 ) -> list[ImpactedTest]:
-    """`tests` with their verdicts from a whole-suite run over `tree`, followed by the
-    tests no static evidence reached that fail over `tree` and pass over `base_tree`."""
+    """The tests `found` with their verdicts from a whole-suite run over `tree`, followed
+    by the tests no static evidence reached that fail over `tree` and pass over
+    `base_tree`, and by those that pass and execute the changed code."""
+    tests, changed = found.tests, found.changed
     if not runs_pytest(sandbox.spec):
         return run_impacted(tests, sandbox, tree)  # no per-test outcomes to sweep with
-    run = run_outcome(sandbox, tree, [KEEP_GOING])
+    watched = sorted({code.path for code in changed})
+    run = run_outcome(sandbox, tree, [KEEP_GOING], trace=watched)
     if run.timed_out:
         # a suite too slow for the sandbox's time limit: the tests found still get verdicts
         return run_impacted(tests, sandbox, tree)
@@ -75,7 +85,51 @@ def sweep_suite(
         module = node.split("::")[0]
         if module in unimportable and node not in reached and verdict == "passed":
             result.append(_found_by_running(node, IMPORT_FAILURE))
-    return result
+    if run.executed_by_test is None or not changed:
+        return result
+    executed = executed_by_node(run.executed_by_test)
+    listed = {test.node_id for test in result}
+    watched_result = [_watched(test, executed, changed, found.traceable) for test in result]
+    for node in sorted(executed.keys() - listed):
+        ran = [code for code in changed if code.run_in(executed[node])]
+        if ran and not _fails(outcomes_now.get(node, [])) and node in outcomes_now:
+            watched_result.append(_runs_changed_code(node, ran))
+    return watched_result
+
+
+def _watched(
+    test: ImpactedTest,
+    executed: Mapping[str, Mapping[str, Collection[int]]],
+    changed: Sequence[ChangedCode],
+    traceable: bool,
+) -> ImpactedTest:
+    """The test with what it was seen to execute: the changed code it runs, or, when it
+    passed running none of it and that is every change, unaffected."""
+    hits = executed.get(test.node_id)
+    if hits is None:
+        return test  # not run (a module that no longer imports), or an inherited test
+    ran = [code for code in changed if code.run_in(hits)]
+    if ran:
+        # what was seen running goes before what the run concluded
+        static = tuple(r for r in test.reasons if r.kind != "run")
+        ran_evidence = tuple(r for r in test.reasons if r.kind == "run")
+        return replace(test, reasons=(*static, _executes(ran), *ran_evidence))
+    if traceable and test.status is TestStatus.STALE:
+        evidence = Evidence("run", "passed, and never runs the changed code")
+        return replace(test, status=TestStatus.UNAFFECTED, reasons=(*test.reasons, evidence))
+    return test
+
+
+def _executes(ran: Sequence[ChangedCode]) -> Evidence:
+    names = ", ".join(f"`{code.qualname}`" for code in ran[:3]) + (", …" if len(ran) > 3 else "")
+    return Evidence("executes", f"runs the changed {names}")
+
+
+def _runs_changed_code(node: str, ran: Sequence[ChangedCode]) -> ImpactedTest:
+    path, _, rest = node.partition("::")
+    evidence = (_executes(ran), Evidence("run", "passed"))
+    # seen running the change, though nothing says it checks what changed
+    return ImpactedTest(path, rest.replace("::", "."), TestStatus.UNAFFECTED, evidence, score=0.5)
 
 
 def _fails(outcomes: Sequence[TestOutcome]) -> bool:

@@ -26,6 +26,7 @@ from codeplan.impact.analysis import ClassifiedChange
 from codeplan.impact.classify import ChangeLabel
 from codeplan.sandbox.model import TestOutcome, TestRun
 from codeplan.sandbox.session import Sandbox
+from codeplan.sandbox.trace import Lines
 
 OBSERVED = {
     ChangeLabel.RETURNS_CHANGED,
@@ -127,10 +128,15 @@ IMPORT_FAILURE = "error: its test module fails to import on the changed code"
 
 
 def run_outcome(
-    sandbox: Sandbox, tree: Path, selected: Sequence[str], *, rerun: bool = True
+    sandbox: Sandbox,
+    tree: Path,
+    selected: Sequence[str],
+    *,
+    rerun: bool = True,
+    trace: Sequence[str] = (),
 ) -> TestRun:
     """The sandbox's test run over `tree` (an engine that failed is an error, not a run)."""
-    run = sandbox.run_tests(tree, selected, rerun_failures=rerun)
+    run = sandbox.run_tests(tree, selected, rerun_failures=rerun, trace=trace)
     if run.infrastructure_error:
         raise SandboxError(run.infrastructure_error)
     return run
@@ -142,6 +148,17 @@ def by_node(run: TestRun) -> dict[str, list[TestOutcome]]:
     for outcome in run.tests:
         outcomes.setdefault(outcome.id.split("[", 1)[0], []).append(outcome)
     return outcomes
+
+
+def executed_by_node(executed: Mapping[str, Lines]) -> dict[str, dict[str, set[int]]]:
+    """A traced run's executed lines by test node id (a parametrized test's cases
+    together)."""
+    merged: dict[str, dict[str, set[int]]] = {}
+    for node, hits in executed.items():
+        into = merged.setdefault(node.split("[", 1)[0], {})
+        for path, lines in hits.items():
+            into.setdefault(path, set()).update(lines)
+    return merged
 
 
 def unimportable_modules(run: TestRun) -> set[str]:

@@ -18,7 +18,7 @@ from typing import Any
 from codeplan.errors import SandboxError
 from codeplan.sandbox.model import SandboxSpec, TestRun
 from codeplan.sandbox.results import JUNIT_PATH, parse_outcomes
-from codeplan.sandbox.trace import PYTEST_ARGS, TRACE_FILE, executed_lines, trace_setup
+from codeplan.sandbox.trace import PYTEST_ARGS, TRACE_FILE, executed_by_test, trace_setup
 from codeplan.secrets import without_secrets
 
 SETUP_DONE = "__codeplan_setup_done__"
@@ -255,5 +255,5 @@ def _test_run(
         timed_out=timed_out,
         infrastructure_error=broken,
         junit=junit,
-        executed=executed_lines(trace_report) if trace_report is not None else None,
+        executed_by_test=executed_by_test(trace_report) if trace_report is not None else None,
     )

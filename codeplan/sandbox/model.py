@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from codeplan.sandbox.trace import union
+
 LABEL = "codeplan.sandbox"  # every container, image and volume CodePlan makes carries it
 
 
@@ -102,8 +104,14 @@ class TestRun:
     # from "the code is wrong"
     infrastructure_error: str | None = None
     junit: str = ""  # the JUnit XML report, for failure details
-    # with a trace: path -> the lines of it the tests executed; None when not traced
-    executed: Mapping[str, frozenset[int]] | None = None
+    # with a trace: pytest node id -> path -> the lines that test executed; None when not
+    # traced
+    executed_by_test: Mapping[str, Mapping[str, frozenset[int]]] | None = None
+
+    @property
+    def executed(self) -> Mapping[str, frozenset[int]] | None:
+        """With a trace: path -> the lines of it any test executed."""
+        return None if self.executed_by_test is None else union(self.executed_by_test)
 
     @property
     def failed(self) -> tuple[TestOutcome, ...]:

@@ -2,7 +2,8 @@
 
 A small pytest plugin is written into the run by the run's own shell script, so both
 backends, a container included, get it the same way.  It traces the given files while
-tests run (fixtures included, module imports not) and writes the executed lines as JSON.
+tests run (fixtures included, module imports not) and writes the executed lines of each
+test as JSON (a session-wide fixture counts for the first test that uses it).
 Files are matched by the end of their path, down to its last two parts, so a package
 the environment installed (`site-packages/pkg/mod.py` for `src/pkg/mod.py`) is traced too.  Without pytest there is no plugin: no trace."""
 
@@ -29,7 +30,8 @@ _BY_NAME = {}
 for _path in _WANTED:
     _BY_NAME.setdefault(_path.rsplit("/", 1)[-1], []).append(_path)
 _KNOWN = {}
-_HITS = {}
+_HITS = {}  # node id -> path -> lines
+_CURRENT = [{}]  # the running test's hits
 
 
 def _tails(path):
@@ -58,7 +60,7 @@ def _trace(frame, event, arg):
     path = _relative(frame.f_code.co_filename)
     if path is None:
         return None
-    lines = _HITS.setdefault(path, set())
+    lines = _CURRENT[0].setdefault(path, set())
     lines.add(frame.f_code.co_firstlineno)
 
     def _line(frame, event, arg):
@@ -71,6 +73,7 @@ def _trace(frame, event, arg):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
+    _CURRENT[0] = _HITS.setdefault(item.nodeid, {})
     sys.settrace(_trace)
     threading.settrace(_trace)
     try:
@@ -82,7 +85,11 @@ def pytest_runtest_protocol(item, nextitem):
 
 def pytest_sessionfinish(session, exitstatus):
     with open(os.environ["CODEPLAN_TRACE_OUT"], "w") as out:
-        json.dump({path: sorted(lines) for path, lines in _HITS.items()}, out)
+        report = {
+            node: {path: sorted(lines) for path, lines in hits.items()}
+            for node, hits in _HITS.items()
+        }
+        json.dump({"tests": report}, out)
 '''
 
 
@@ -99,16 +106,34 @@ def trace_setup(directory: str, files: Sequence[str]) -> list[str]:
     ]
 
 
-def executed_lines(report: str) -> Mapping[str, frozenset[int]] | None:
-    """The plugin's report: path -> executed line numbers; None when there is none."""
+Lines = Mapping[str, frozenset[int]]  # path -> line numbers
+
+
+def executed_by_test(report: str) -> Mapping[str, Lines] | None:
+    """The plugin's report: pytest node id -> path -> the lines that test executed; None
+    when there is none."""
     try:
         data = json.loads(report)
     except ValueError:
         return None
-    if not isinstance(data, dict):
+    tests = data.get("tests") if isinstance(data, dict) else None
+    if not isinstance(tests, dict):
         return None
     return {
-        str(path): frozenset(n for n in lines if isinstance(n, int))
-        for path, lines in data.items()
-        if isinstance(lines, list)
+        str(node): {
+            str(path): frozenset(n for n in lines if isinstance(n, int))
+            for path, lines in hits.items()
+            if isinstance(lines, list)
+        }
+        for node, hits in tests.items()
+        if isinstance(hits, dict)
     }
+
+
+def union(by_test: Mapping[str, Lines]) -> Lines:
+    """The lines any of the tests executed, by path."""
+    lines: dict[str, set[int]] = {}
+    for hits in by_test.values():
+        for path, numbers in hits.items():
+            lines.setdefault(path, set()).update(numbers)
+    return {path: frozenset(numbers) for path, numbers in lines.items()}
