@@ -55,7 +55,8 @@ class Commit:
     production: dict[str, bytes | None]  # path -> new contents (None: deleted)
     names: frozenset[str]  # the changed production blocks' names, as tests would say them
     runtime_names: frozenset[str]  # ... of those whose change has a runtime effect
-    runtime_blocks: tuple[ChangedCode, ...]  # those blocks as they were in the parent
+    # those of them that are functions or methods, as they were in the parent
+    runtime_blocks: tuple[ChangedCode, ...]
     stems: frozenset[str]  # the changed production modules' names
     truth: frozenset[str]
     answers: dict[str, str | None]  # changed test id -> its block's text in the commit

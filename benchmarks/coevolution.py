@@ -23,7 +23,8 @@ Also the recall of the changed tests that reference the changed code (whose text
 a changed block's name): the target is ≥ 0.95 at precision far above the mention baseline.
 
     python benchmarks/coevolution.py REPO_PATH [--max-commits N] [--max-seconds S]
-        [--max-cases N] [--run] [--update-sample N] [--backend local|docker] [--json]
+        [--max-cases N] [--max-depth N] [--run] [--update-sample N] [--backend local|docker]
+        [--json]
 
 `--run` (dynamic) runs, on each co-change case, the tests in the sandbox the way the
 product's `codeplan tests impacted --run` does (`sweep_suite`: the whole suite, the
@@ -143,7 +144,8 @@ def find_commits(repo: git.Repo, max_commits: int) -> Iterator[Commit]:
             tuple(
                 ChangedCode(b.path, b.qualname, b.start_line, b.end_line)
                 for c in runtime
-                if (b := c.old) is not None
+                # code run at import (class bodies, fields) is not any one test's doing
+                if (b := c.old) is not None and b.kind in (BlockKind.FUNCTION, BlockKind.METHOD)
             ),
             frozenset(_stem(p) for p in production),
             truth,
@@ -229,6 +231,7 @@ class Settings:
     update_sample: int = 0
     backend: str = "local"
     sweep: bool = True  # --run as the product runs it: the whole suite, failures checked
+    max_depth: int = 3  # steps through helpers and fixtures (`tests impacted --max-depth`)
 
 
 def run_cases(repo_path: Path, settings: Settings) -> tuple[list[Case], bool]:
@@ -262,7 +265,7 @@ def run_cases(repo_path: Path, settings: Settings) -> tuple[list[Case], bool]:
             checkout.git.checkout("--detach", "-f", found.commit.parents[0].hexsha)
             checkout.git.clean("-fdq")
             _write_files(work, found.production)
-            measured = _measure(work, found, options)
+            measured = _measure(work, found, options, settings.max_depth)
             if measured is None:
                 continue
             case, tests = measured
@@ -285,10 +288,12 @@ def _positives(cases: Iterable[Case]) -> int:
     return sum(1 for c in cases if not c.negative)
 
 
-def _measure(work: Path, found: Commit, options: GraphOptions) -> tuple[Case, Identified] | None:
+def _measure(
+    work: Path, found: Commit, options: GraphOptions, max_depth: int
+) -> tuple[Case, Identified] | None:
     started = time.monotonic()
     try:
-        found_tests = identify(work, options=options)
+        found_tests = identify(work, options=options, max_depth=max_depth)
     except CodePlanError:
         return None  # nothing the graph analyses changed
     seconds = time.monotonic() - started
@@ -339,6 +344,7 @@ def main() -> int:
     parser.add_argument("--max-commits", type=int, default=300)
     parser.add_argument("--max-seconds", type=float, default=450.0)
     parser.add_argument("--max-cases", type=int, help="co-change cases measured, at most")
+    parser.add_argument("--max-depth", type=int, default=3, help="steps through helpers")
     parser.add_argument("--run", action="store_true", help="run the tests (dynamic stage)")
     parser.add_argument(
         "--update-sample", type=int, default=0, help="update the broken tests of N cases"
@@ -358,6 +364,7 @@ def main() -> int:
         args.update_sample,
         args.backend,
         sweep=not args.no_sweep,
+        max_depth=args.max_depth,
     )
     started = time.monotonic()
     cases, stopped = run_cases(args.repo.resolve(), settings)

@@ -24,7 +24,7 @@ from codeplan.cli.run_options import (
 from codeplan.cli.sandbox_cmd import BackendOpt, open_sandbox_for_cli
 from codeplan.deliver.gitops import revision_tree
 from codeplan.evolve.evolve import evolve_tests
-from codeplan.evolve.identify import identify, run_impacted
+from codeplan.evolve.identify import DEFAULT_DEPTH, identify, run_impacted
 from codeplan.evolve.model import ImpactedTest, TestStatus
 from codeplan.evolve.sweep import sweep_suite
 
@@ -58,7 +58,7 @@ def impacted(
     backend: BackendOpt = None,
     max_depth: Annotated[
         int, typer.Option("--max-depth", min=1, help="Steps through helpers and fixtures.")
-    ] = 3,
+    ] = DEFAULT_DEPTH,
     no_history: Annotated[
         bool, typer.Option("--no-history", help="Skip the evidence of past co-changes.")
     ] = False,

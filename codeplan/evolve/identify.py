@@ -4,7 +4,8 @@ Static evidence, strongest first (each test keeps its best of each kind):
 
 - calls: the test itself calls, instantiates or uses a changed block (score 1.0);
 - helper: it reaches one through helpers, fixtures or other code within `max_depth` steps
-  (0.8 at two steps, 0.1 less per further step);
+  (five by default: framework code such as a CLI runner's `invoke` is that deep; 0.8 at
+  two steps, 0.1 less per further step);
 - history: it changed in the same earlier commits as a changed block (0.45);
 - naming: it is in test_x.py (or x_test.py) for a changed x.py and its name mentions the
   changed block's name (0.3).
@@ -42,6 +43,7 @@ from codeplan.validate.parsers import is_test_path
 __all__ = ["identify", "identify_impacted_tests", "run_impacted"]
 
 _SCORES = {"history": 0.45, "naming": 0.3}
+DEFAULT_DEPTH = 5  # on real history, deeper finds no more (benchmarks/coevolution.py)
 
 
 def identify_impacted_tests(
@@ -49,7 +51,7 @@ def identify_impacted_tests(
     base: str = "HEAD",
     head: str | None = None,
     *,
-    max_depth: int = 3,
+    max_depth: int = DEFAULT_DEPTH,
     history: bool = True,
     options: GraphOptions | None = None,
 ) -> list[ImpactedTest]:
@@ -63,7 +65,7 @@ def identify(
     base: str = "HEAD",
     head: str | None = None,
     *,
-    max_depth: int = 3,
+    max_depth: int = DEFAULT_DEPTH,
     history: bool = True,
     options: GraphOptions | None = None,
 ) -> Identified:

@@ -106,7 +106,11 @@ class Block:
 
     @property
     def name(self) -> str:
-        return self.qualname.rsplit(".", 1)[-1] if self.qualname else self.module
+        """The name code calls it by: a same-named sibling's `#n` (an overload, a
+        property's setter) is only in its qualname, to keep ids apart."""
+        if not self.qualname:
+            return self.module
+        return self.qualname.rsplit(".", 1)[-1].split("#", 1)[0]
 
     def to_json(self) -> dict[str, Any]:
         return {
