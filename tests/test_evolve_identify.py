@@ -143,6 +143,41 @@ def test_a_closure_a_fixture_hands_out_leads_to_the_change(repo: Path) -> None:
     )
 
 
+AUTOUSE_TESTS = """from decimal import Decimal
+
+import pytest
+
+from inventory.pricing import price_with_tax
+
+
+class TestWithAPrice:
+    @pytest.fixture(autouse=True)
+    def setup(self):
+        self.gross = price_with_tax(Decimal("10.00"), "food")
+
+    def test_reads_what_the_autouse_fixture_made(self) -> None:
+        assert self.gross == Decimal("10.50")
+
+
+class TestWithout:
+    def test_elsewhere(self) -> None:
+        assert Decimal("1") == 1
+"""
+
+
+def test_an_autouse_fixture_leads_to_every_test_in_its_scope(repo: Path) -> None:
+    (repo / "tests" / "test_autouse.py").write_text(AUTOUSE_TESTS)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "autouse tests")
+    edit(repo / "inventory" / "pricing.py", PRICE, SWAPPED)
+    found = by_name(identify_impacted_tests(repo, history=False))
+    test = found["TestWithAPrice.test_reads_what_the_autouse_fixture_made"]
+    assert test.reasons[0].detail == (
+        "uses the fixture `TestWithAPrice.setup`, which calls `price_with_tax` (2 steps)"
+    )
+    assert "TestWithout.test_elsewhere" not in found  # another class: not its scope
+
+
 def test_naming_convention(repo: Path) -> None:
     with (repo / "tests" / "test_pricing.py").open("a") as tests:
         tests.write("\n\ndef test_tax_rate_table_covers_digital() -> None:\n")

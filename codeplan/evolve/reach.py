@@ -21,6 +21,7 @@ from codeplan.validate.parsers import is_test_path
 _VERBS = {Relation.CALLS: "calls", Relation.INSTANTIATES: "instantiates", Relation.USES: "uses"}
 _TOWARDS_TESTS = (*_VERBS, Relation.IMPORTS)
 _REFERS = "refers to"
+_AUTOUSE = re.compile(r"\bautouse\s*=\s*True\b")
 _FIXTURE = "uses the fixture"
 _DEFINES = "defines"
 CALLS_SCORE = 1.0  # a test that itself calls, instantiates or uses a changed block
@@ -69,6 +70,7 @@ class _Search:
         self.max_depth = max_depth
         self.source = source
         self.requesters = _fixture_requesters(graph)
+        self._tests_in: dict[str, list[Block]] = {}  # path -> its test functions
         self._trees: dict[tuple[str, bool], frozenset[str]] = {}
         # test classes often inherit from test classes the graph cannot import (test
         # folders are seldom packages): link them by the bases' names too
@@ -146,9 +148,11 @@ class _Search:
         subclasses, also through fixtures their base classes define."""
         fixture = step.block
         users = [u for u in self.requesters.get(fixture.name, ()) if u.id != fixture.id]
+        if _AUTOUSE.search(" ".join(fixture.decorators)):
+            # every test in the fixture's scope runs it, named or not
+            users += self._tests_under(fixture)
         if fixture.kind is not BlockKind.METHOD or not fixture.parent:
-            folder = fixture.path.rsplit("/", 1)[0] + "/" if "/" in fixture.path else ""
-            conftest = fixture.path.endswith("conftest.py")
+            folder, conftest = _folder(fixture.path), fixture.path.endswith("conftest.py")
             for user in users:
                 if user.path == fixture.path or (conftest and user.path.startswith(folder)):
                     yield user, _FIXTURE, None
@@ -165,6 +169,21 @@ class _Search:
                 # a base class's fixture runs in the subclass; its tests run there as
                 # inherited copies, which have no definition of their own to report
                 yield user, _FIXTURE, scope
+
+    def _tests_under(self, fixture: Block) -> list[Block]:
+        """The test functions of the fixture's module (of a conftest's folder)."""
+        if fixture.path.endswith("conftest.py"):
+            paths = [p for p in self.graph.paths() if p.startswith(_folder(fixture.path))]
+        else:
+            paths = [fixture.path]
+        found = []
+        for path in paths:
+            if path not in self._tests_in:
+                self._tests_in[path] = [
+                    b for b in self.graph.blocks_in(path) if is_test_function(b, self.graph)
+                ]
+            found += self._tests_in[path]
+        return found
 
     def subtree(self, class_id: str) -> frozenset[str]:
         """The class and its subclasses."""
@@ -189,6 +208,11 @@ class _Search:
         if any(b.name == member for b in self.graph.callees(test.id)):
             return True
         return any(r.name.rsplit(".", 1)[-1] == member for r in self.graph.unresolved(test.id))
+
+
+def _folder(path: str) -> str:
+    """`tests/unit/conftest.py` -> `tests/unit/` (the root: "")."""
+    return path.rsplit("/", 1)[0] + "/" if "/" in path else ""
 
 
 def _base_names(signature: str) -> list[str]:
