@@ -69,7 +69,7 @@ from codeplan.edit.apply import block_text
 from codeplan.errors import CodePlanError, SandboxError
 from codeplan.evolve.experiences import python_sources
 from codeplan.evolve.history import PRODUCTION_KINDS, blocks_of, is_test_function, test_changes
-from codeplan.evolve.identify import identify
+from codeplan.evolve.identify import DEFAULT_DEPTH, identify
 from codeplan.evolve.model import ChangedCode, Identified
 from codeplan.graph import Block, BlockKind, GraphOptions
 from codeplan.graph.codegraph import CodeGraph
@@ -231,7 +231,7 @@ class Settings:
     update_sample: int = 0
     backend: str = "local"
     sweep: bool = True  # --run as the product runs it: the whole suite, failures checked
-    max_depth: int = 3  # steps through helpers and fixtures (`tests impacted --max-depth`)
+    max_depth: int = DEFAULT_DEPTH  # steps through helpers (`tests impacted --max-depth`)
 
 
 def run_cases(repo_path: Path, settings: Settings) -> tuple[list[Case], bool]:
@@ -344,7 +344,9 @@ def main() -> int:
     parser.add_argument("--max-commits", type=int, default=300)
     parser.add_argument("--max-seconds", type=float, default=450.0)
     parser.add_argument("--max-cases", type=int, help="co-change cases measured, at most")
-    parser.add_argument("--max-depth", type=int, default=3, help="steps through helpers")
+    parser.add_argument(
+        "--max-depth", type=int, default=DEFAULT_DEPTH, help="steps through helpers"
+    )
     parser.add_argument("--run", action="store_true", help="run the tests (dynamic stage)")
     parser.add_argument(
         "--update-sample", type=int, default=0, help="update the broken tests of N cases"
