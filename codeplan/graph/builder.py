@@ -1,7 +1,7 @@
 """Build the dependency graph of a repository, reuse the on-disk cache, update it in place.
 
-A build has three steps: discover and read files; extract per-file facts (cached by
-content hash); resolve each file's references against all facts (cached by content hash
+A build has three steps: discover and hash files (reading only those changed since the
+cache last saw them, see sources.py); extract per-file facts (cached by content hash); resolve each file's references against all facts (cached by content hash
 plus a fingerprint of the interfaces it consulted).  `update_file` redoes the last two for
 one file, and re-resolves other files only when that file's interface changed and they
 consulted it — the result equals a full rebuild.
@@ -30,58 +30,14 @@ from codeplan.graph.model import (
     FileFacts,
     FileResolution,
     UnresolvedRef,
-    content_hash,
 )
 from codeplan.graph.parallel import forked_results, map_forked
 from codeplan.graph.registry import default_analyzers
+from codeplan.graph.reports import BuildReport, GraphOptions, UpdateReport
+from codeplan.graph.sources import RecordedSignature, Sources, read_sources
 
 Progress = Callable[[int, int], None]
 _SCOPE_KINDS = (BlockKind.MODULE, BlockKind.CLASS, BlockKind.FUNCTION, BlockKind.METHOD)
-
-
-@dataclass(frozen=True)
-class GraphOptions:
-    use_cache: bool = True
-    cache_dir: Path | None = None  # default: <root>/.codeplan
-    max_file_bytes: int = 2_000_000
-    exclude: tuple[str, ...] = ()
-    languages: tuple[str, ...] | None = None  # None: every language CodePlan knows
-    workers: int = 0  # processes for extraction and resolution; 0: one per CPU core
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    root: str
-    files: int
-    files_by_language: dict[str, int]
-    blocks_by_kind: dict[str, int]
-    edges_by_relation: dict[str, int]
-    unresolved: int
-    skipped: tuple[SkippedFile, ...]
-    syntax_errors: tuple[tuple[str, tuple[int, ...]], ...]
-    parsed: int  # files extracted in this run
-    cached: int  # files whose facts came from the cache
-    resolved: int  # files resolved in this run (the rest reused cached resolutions)
-    seconds: float
-
-    @property
-    def blocks(self) -> int:
-        return sum(self.blocks_by_kind.values())
-
-    @property
-    def edges(self) -> int:
-        return sum(self.edges_by_relation.values())
-
-
-@dataclass(frozen=True)
-class UpdateReport:
-    path: str
-    interface_changed: bool
-    reresolved: tuple[str, ...]
-    added_blocks: tuple[str, ...]
-    removed_blocks: tuple[str, ...]
-    stale_edges: int
-    seconds: float
 
 
 @dataclass
@@ -114,6 +70,7 @@ class GraphBuilder:
         self._resolutions: dict[str, FileResolution] = {}
         self._dependents: dict[str, set[str]] = {}
         self._index = ResolutionIndex({})
+        self._fingerprint_parts: dict[str, bytes] = {}
         self._resolvers: dict[str, Resolver] = {}
         self._stale = _StaleEdges()
         self._build_stats: tuple[list[SkippedFile], int, int, int, float] | None = None
@@ -172,25 +129,25 @@ class GraphBuilder:
             max_bytes=self.options.max_file_bytes,
             exclude=self.options.exclude,
         )
-        skipped = list(selection.skipped)
-        sources: dict[str, bytes] = {}
-        for source_file in selection.files:
-            read = read_source(self.root, source_file.path, max_bytes=self.options.max_file_bytes)
-            if isinstance(read, SkippedFile):
-                skipped.append(read)
-            else:
-                sources[source_file.path] = read
         cache = self._open_cache()
         try:
+            sources = read_sources(
+                self.root,
+                (source_file.path for source_file in selection.files),
+                cache.get_signatures() if cache is not None else {},
+                self.options.max_file_bytes,
+            )
             facts, extracted = self._extract_all(sources, cache, progress)
+            skipped = [*selection.skipped, *sources.skipped]
             parsed = len(extracted)
             self._facts = facts
             self._index = ResolutionIndex(facts)
+            self._fingerprint_parts.clear()
             self._resolvers = {
                 language: analyzer.resolver(self._index)
                 for language, analyzer in self._by_language.items()
             }
-            resolved = self._resolve_and_assemble(cache, extracted)
+            resolved = self._resolve_and_assemble(cache, extracted, sources.signatures)
         finally:
             if cache is not None:
                 cache.close()
@@ -214,18 +171,19 @@ class GraphBuilder:
         return self._by_extension.get(suffix)
 
     def _extract_all(
-        self, sources: dict[str, bytes], cache: AnalysisCache | None, progress: Progress | None
+        self, sources: Sources, cache: AnalysisCache | None, progress: Progress | None
     ) -> tuple[dict[str, FileFacts], list[tuple[FileFacts, bytes]]]:
         """Every file's facts, by path in order, and those extracted in this run with their
         packed form for the cache (stored by `_resolve_and_assemble`, while it waits)."""
         keys = {}
-        for path, source in sources.items():
+        for path, digest in sources.hashes.items():
             analyzer = self._analyzer_for(path)
             if analyzer is not None:
-                keys[path] = (path, content_hash(source), analyzer.version)
+                keys[path] = (path, digest, analyzer.version)
         found = cache.get_many_facts(keys.values()) if cache is not None else {}
-        missing = sorted(path for path in keys if path not in found)
-        total = len(keys)
+        contents = sources.contents(sorted(path for path in keys if path not in found))
+        missing = list(contents)
+        total = len(found) + len(missing)
 
         def extract(path: str) -> bytes:
             analyzer = self._analyzer_for(path)
@@ -233,7 +191,7 @@ class GraphBuilder:
             # packed for the cache on whichever process extracted it: the parent decodes
             # these bytes faster than it would unpickle the facts, and stores them as is
             # (the analyzer payload inside stays packed until a resolver reads it)
-            return pack(analyzer.extract(path, sources[path]))
+            return pack(analyzer.extract(path, contents[path]))
 
         def report(done: int) -> None:
             if progress is not None:
@@ -248,13 +206,16 @@ class GraphBuilder:
         return dict(sorted(found.items())), extracted
 
     def _resolve_and_assemble(
-        self, cache: AnalysisCache | None, extracted: list[tuple[FileFacts, bytes]]
+        self,
+        cache: AnalysisCache | None,
+        extracted: list[tuple[FileFacts, bytes]],
+        signatures: list[RecordedSignature],
     ) -> int:
         """Resolve the files whose cached resolution is missing or stale, and build the
         graph.  The parent would otherwise sit idle while the workers resolve, so meanwhile
-        it stores the newly extracted facts (emptying `extracted`), adds every block, and
-        then each file's edges as its resolution arrives.  Returns how many files were
-        resolved."""
+        it stores the newly extracted facts (emptying `extracted`) and the signatures of
+        the files read, adds every block, and then each file's edges as its resolution
+        arrives.  Returns how many files were resolved."""
         keys = {path: _resolution_key(facts) for path, facts in self._facts.items()}
         cached = cache.get_resolutions(keys) if cache is not None else {}
         reusable = {
@@ -272,8 +233,9 @@ class GraphBuilder:
         self._resolutions = {}
         fresh: list[tuple[str, FileResolution, bytes]] = []
         with forked_results(resolve, stale, self._workers()) as payloads:
-            if cache is not None and extracted:
+            if cache is not None:
                 cache.put_packed_facts(extracted)
+                cache.put_signatures(signatures)
             extracted.clear()  # stored: free the packed copies before the graph grows
             self.graph.add_blocks(chain.from_iterable(f.blocks for f in self._facts.values()))
             for path in self._facts:  # the stale paths arrive in this order too
@@ -310,11 +272,18 @@ class GraphBuilder:
     def _fingerprint(self, keys: Iterable[str]) -> str:
         digest = hashlib.blake2b(digest_size=16)
         for key in sorted(keys):
-            digest.update(key.encode())
-            for provider in self._index.providers(key):
-                digest.update(b"\0" + provider.path.encode() + provider.interface_hash.encode())
-            digest.update(b"\n")
+            digest.update(self._fingerprint_parts.get(key) or self._fingerprint_part(key))
         return digest.hexdigest()
+
+    def _fingerprint_part(self, key: str) -> bytes:
+        """The bytes a fingerprint hashes for one key (the same few hundred modules are
+        consulted by thousands of files); forgotten whenever the index changes."""
+        provided = b"".join(
+            b"\0" + provider.path.encode() + provider.interface_hash.encode()
+            for provider in self._index.providers(key)
+        )
+        encoded = self._fingerprint_parts[key] = key.encode() + provided + b"\n"
+        return encoded
 
     def _add_resolution(self, resolution: FileResolution) -> None:
         for edge in resolution.edges:
@@ -393,6 +362,7 @@ class GraphBuilder:
         if path in self._resolutions:
             self._remove_resolution(self._resolutions.pop(path))
         self._index.replace_file(path, new_facts)
+        self._fingerprint_parts.clear()
         if analyzer is not None and analyzer.language in self._resolvers:
             self._resolvers[analyzer.language].invalidate(
                 path, provides if interface_changed else frozenset()

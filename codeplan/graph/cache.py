@@ -24,6 +24,7 @@ from typing import Any, Protocol, TypeVar
 from codeplan.errors import CacheError
 from codeplan.graph.gcpause import collector_paused
 from codeplan.graph.model import FileFacts, FileResolution
+from codeplan.graph.sources import RecordedSignature
 from codeplan.storage import ensure_schema, ensure_state_dir, open_database, write_transaction
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ _Decoded = TypeVar("_Decoded")
 
 CACHE_FILE_NAME = "graph-cache.sqlite3"
 # Bump whenever the tables or the payload encoding change: a mismatch wipes the cache.
-SCHEMA_VERSION = "4"  # 3: marshal payloads behind a CRC-32; 4: positional records
+SCHEMA_VERSION = "5"  # 3: marshal payloads behind a CRC-32; 4: positional records; 5: signatures
 BUSY_TIMEOUT_SECONDS = 30.0
 # Stays under SQLite's historical limit of 999 bound parameters per statement.
 _PATHS_PER_QUERY = 900
@@ -40,6 +41,9 @@ _TABLES = {
     "facts": "path TEXT PRIMARY KEY, content_hash TEXT NOT NULL,"
     " analyzer_version TEXT NOT NULL, payload BLOB NOT NULL",
     "resolutions": "path TEXT PRIMARY KEY, resolution_key TEXT NOT NULL, payload BLOB NOT NULL",
+    "signatures": "path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
+    " ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, content_hash TEXT NOT NULL,"
+    " recorded_ns INTEGER NOT NULL",
 }
 
 
@@ -126,6 +130,26 @@ class AnalysisCache:
         """Store each (resolution_key, resolution, `pack(resolution)`)."""
         rows = [(resolution.path, key, payload) for key, resolution, payload in items]
         self._write("INSERT OR REPLACE INTO resolutions VALUES (?, ?, ?)", rows)
+
+    def get_signatures(self) -> dict[str, RecordedSignature]:
+        """The stat signature recorded with each file's content hash (see sources.py).  A
+        damaged row costs at most a read: a hash that no longer matches the file's cached
+        facts is a miss, and a miss reads and hashes the file again."""
+        if self._connection is None:
+            return {}
+        try:
+            rows = self._connection.execute("SELECT * FROM signatures").fetchall()
+        except sqlite3.Error as error:
+            logger.warning("analysis cache read failed (%s); treating it as a miss", error)
+            return {}
+        return {
+            path: RecordedSignature(path, (size, mtime, ctime, inode), digest, recorded)
+            for path, size, mtime, ctime, inode, digest, recorded in rows
+        }
+
+    def put_signatures(self, signatures: Iterable[RecordedSignature]) -> None:
+        rows = [(s.path, *s.stat, s.content_hash, s.recorded_ns) for s in signatures]
+        self._write("INSERT OR REPLACE INTO signatures VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def stats(self) -> CacheStats:
         return CacheStats(

@@ -22,7 +22,7 @@ from codeplan.graph.codegraph import CodeGraph, Related
 from codeplan.graph.model import Block, BlockKind, Edge, Relation
 
 if TYPE_CHECKING:
-    from codeplan.graph.builder import BuildReport
+    from codeplan.graph.reports import BuildReport
 
 __all__ = [
     "block_label",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import json
+import io
+import pickle
 import sys
 import threading
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from codeplan.graph.python.resolve import PythonResolver
 __all__ = ["PythonAnalyzer", "module_name_for", "parse_python"]
 
 # Bump whenever extraction output changes: cached facts of older versions are ignored.
-_EXTRACTION_VERSION = "python-4"
+_EXTRACTION_VERSION = "python-5"  # 5: interface hashed from a memo-less pickle
 _DEEP_STACK_BYTES = 512 * 1024 * 1024
 _DEEP_RECURSION_LIMIT = 1_000_000
 
@@ -82,8 +83,20 @@ def _interface_hash(extractor: PythonExtractor, data: dict[str, Any]) -> str:
         "parents": {sid: s["parent"] for sid, s in data["scopes"].items()},
         **{k: data[k] for k in ("imports", "stars", "classes", "functions", "fields", "all")},
     }
-    encoded = json.dumps(interface, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.blake2b(encoded, digest_size=16).hexdigest()
+    return hashlib.blake2b(_canonical_bytes(interface), digest_size=16).hexdigest()
+
+
+def _canonical_bytes(value: object) -> bytes:
+    """Bytes that are equal for equal JSON-shaped values built in the same order (dicts
+    keep the order in which extraction filled them, which follows the source).  A pickle
+    without its memo: the memo would encode whether two equal parts are one object, and
+    marshal whether a string is interned.  Two and a half times faster than JSON, whose
+    encoding was a tenth of extraction."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True  # no memo: a part that appears twice is written twice, as in JSON
+    pickler.dump(value)
+    return buffer.getvalue()
 
 
 def _run_with_deep_stack(work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
