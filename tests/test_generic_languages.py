@@ -452,6 +452,8 @@ def test_java_blocks_with_overloads_and_constructors(java: Project) -> None:
     assert java.block(ACCOUNT + ".deposit#2").signature == (
         "public void deposit(long amount, String memo)"
     )
+    # the #2 keeps the ids apart; the name is what code calls it by
+    assert java.block(ACCOUNT + ".deposit#2").name == "deposit"
     assert java.block(ACCOUNT + ".audit").signature == "@Override public String audit()"
     facts = java.facts["src/com/acme/model/Account.java"]
     assert facts.language == "java"
