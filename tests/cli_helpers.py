@@ -21,10 +21,10 @@ class Outcome:
     exception: BaseException | None
 
 
-def run(*args: str | Path) -> Outcome:
-    """Invoke the CLI with recording consoles (100 columns) and return what it wrote."""
-    out = Console(file=io.StringIO(), width=100)
-    err = Console(file=io.StringIO(), width=100)
+def run(*args: str | Path, width: int = 100) -> Outcome:
+    """Invoke the CLI with recording consoles (`width` columns) and return what it wrote."""
+    out = Console(file=io.StringIO(), width=width)
+    err = Console(file=io.StringIO(), width=width)
     result = CliRunner().invoke(app, [str(a) for a in args], obj=Consoles(out=out, err=err))
     assert isinstance(out.file, io.StringIO) and isinstance(err.file, io.StringIO)
     return Outcome(result.exit_code, out.file.getvalue(), err.file.getvalue(), result.exception)

@@ -12,6 +12,7 @@ from cli_helpers import run
 from gitrepo import git
 from planner_helpers import example_repo
 
+from codeplan.cli.tests_cmd import FOLD_SEEN_RUNNING
 from codeplan.config import read_config
 from codeplan.evolve.identify import identify, identify_impacted_tests, run_impacted
 from codeplan.evolve.model import ImpactedTest, TestStatus
@@ -426,6 +427,38 @@ def test_the_sweep_watches_which_tests_run_the_changed_functions(repo: Path) -> 
     assert not found.traceable
     judged = by_name(sweep_suite(found, sandbox, repo, repo))
     assert judged["test_calls_it_only_on_python_2"].status is TestStatus.STALE
+
+
+def test_the_table_counts_the_many_tests_only_the_run_saw_running_the_change(
+    repo: Path,
+) -> None:
+    reflective = "".join(
+        f"\n\ndef test_rounding_{n}() -> None:\n"
+        f'    rounding = getattr(importlib.import_module("inventory.pricing"), "round_" + "money")\n'
+        f'    assert rounding(Decimal("1.005")) == Decimal("1.01")\n'
+        for n in range(FOLD_SEEN_RUNNING + 1)
+    )
+    (repo / "tests" / "test_many.py").write_text(
+        "import importlib\nfrom decimal import Decimal" + reflective
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "many tests through reflection")
+    pricing = repo / "inventory" / "pricing.py"
+    edit(pricing, ROUNDING, ROUNDING.replace("amount.quantize", "Decimal(amount).quantize"))
+    listed = run("tests", "impacted", repo, "--run", "--backend", "local", "--format", "json")
+    seen_running = {
+        d["qualname"]
+        for d in json.loads(listed.out)
+        if {r["kind"] for r in d["reasons"]} == {"executes", "run"}
+    }
+    # the eleven, and the example's tests that reach round_money deeper than the static
+    # search follows without a mention of it
+    assert {f"test_rounding_{n}" for n in range(FOLD_SEEN_RUNNING + 1)} < seen_running
+    table = run("tests", "impacted", repo, "--run", "--backend", "local", width=400)
+    assert table.exit_code == 0, table.err
+    assert "test_rounding_" not in table.out
+    assert f"and {len(seen_running)} more tests no static link reaches run" in table.out
+    assert "tests/test_pricing.py::test_apply_discount" in table.out  # reached: shown
 
 
 def test_a_suite_slower_than_the_sandbox_allows_still_judges_the_tests_found(repo: Path) -> None:
