@@ -73,6 +73,7 @@ from codeplan.evolve.identify import DEFAULT_DEPTH, identify
 from codeplan.evolve.model import ChangedCode, Identified
 from codeplan.graph import Block, BlockKind, GraphOptions
 from codeplan.graph.codegraph import CodeGraph
+from codeplan.graph.gcpause import release_frozen
 from codeplan.impact import diff_blocks
 from codeplan.impact.diff import BlockChange
 from codeplan.impact.erasure import same_at_runtime
@@ -266,6 +267,7 @@ def run_cases(repo_path: Path, settings: Settings) -> tuple[list[Case], bool]:
             checkout.git.clean("-fdq")
             _write_files(work, found.production)
             measured = _measure(work, found, options, settings.max_depth)
+            release_frozen()  # the case's graphs are dropped: let their cycles go
             if measured is None:
                 continue
             case, tests = measured

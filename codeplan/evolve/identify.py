@@ -69,7 +69,9 @@ def identify(
     history: bool = True,
     options: GraphOptions | None = None,
 ) -> Identified:
-    """`identify_impacted_tests`, with the changed code a run can watch the tests execute."""
+    """`identify_impacted_tests`, with the changed code a run can watch the tests execute.
+    The graphs it builds are frozen out of the cyclic collector's reach (graph/gcpause.py):
+    a process calling it many times calls `release_frozen()` between calls."""
     options = options or GraphOptions()
     report = impact_between(root, base, head, options)
     states = RepositoryStates(root)
