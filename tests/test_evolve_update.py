@@ -321,6 +321,59 @@ def test_an_inherited_test_is_updated_where_it_is_defined(changed: Path) -> None
     assert missing.status == "failed" and "no block" in missing.feedback[0]
 
 
+TWO_HEIRS = """from decimal import Decimal
+
+from inventory.pricing import price_with_tax
+
+
+class TestFood:
+    category = "food"
+
+    def test_price(self) -> None:
+        assert price_with_tax(Decimal("10.00"), self.category) == Decimal("10.50")
+
+
+class TestFoodAgain(TestFood):
+    pass
+"""
+
+
+def test_tests_that_inherit_an_updated_or_deleted_test_follow_it(changed: Path) -> None:
+    (changed / "tests" / "test_heirs.py").write_text(TWO_HEIRS)
+    builder = build_graph(changed, GraphOptions(use_cache=False))
+    asked: list[str] = []
+
+    def editor(request: EditRequest) -> str | None:
+        asked.append(request.block_id)
+        return request.source.replace(
+            'price_with_tax(Decimal("10.00"), self.category)',
+            'price_with_tax(self.category, Decimal("10.00"))',
+        )
+
+    updater = TestUpdater(builder, FolderTree(changed), editor, pytest_runner(changed))
+    own = ImpactedTest("tests/test_heirs.py", "TestFood.test_price", TestStatus.BROKEN, ())
+    heir = ImpactedTest("tests/test_heirs.py", "TestFoodAgain.test_price", TestStatus.BROKEN, ())
+    assert updater.update(own, [CHANGE], "TypeError").status == "updated"
+    followed = updater.update(heir, [CHANGE], "TypeError")
+    assert (followed.status, followed.feedback) == (
+        "updated",
+        ("updated with `TestFood.test_price`, which defines it",),
+    )
+    assert asked == ["tests/test_heirs.py::TestFood.test_price"]  # asked once
+
+    (changed / "tests" / "test_heirs.py").write_text(TWO_HEIRS)
+    builder = build_graph(changed, GraphOptions(use_cache=False))
+    deleter = TestUpdater(
+        builder, FolderTree(changed), lambda request: "DELETE TEST", pytest_runner(changed)
+    )
+    assert deleter.update(own, [REMOVED], "TypeError").status == "deleted"
+    gone = deleter.update(heir, [REMOVED], "TypeError")
+    assert (gone.status, gone.feedback) == (
+        "deleted",
+        ("deleted with `TestFood.test_price`, which defined it",),
+    )
+
+
 REMOVED = ProductionChange(
     "inventory/pricing.py", "price_with_tax", OLD_SIGNATURE + "\n    ...", ""
 )

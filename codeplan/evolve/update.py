@@ -11,7 +11,7 @@ cache and budgets, or any `--editor` (a replay, a human) work here unchanged."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from codeplan.edit.apply import Applied, Rejected, apply_answer, block_text, delete_block
@@ -108,6 +108,9 @@ class TestUpdater:
         self.attempts = attempts
         self.task = task
         self._repaired: set[str] = set()  # test modules whose imports were repaired
+        # a test block this session updated or deleted -> how: the tests that inherit it
+        # (`Sub.test_x` run from `Base.test_x`) follow it
+        self._settled: dict[str, UpdateOutcome] = {}
 
     def update(
         self,
@@ -122,6 +125,9 @@ class TestUpdater:
         gets that module's imports repaired first (evolve/imports.py)."""
         if behaviour_removed is None:
             behaviour_removed = any(change.removed for change in changes)
+        followed = self._follows_its_definition(test)
+        if followed is not None:
+            return followed
         imports: tuple[tuple[str, str], ...] = ()
         if test.path not in self._repaired and (
             failure == IMPORT_FAILURE or mentions_import_error(failure)
@@ -140,6 +146,34 @@ class TestUpdater:
                 failure = output
         outcome = self._update_block(test, changes, failure, behaviour_removed)
         return replace(outcome, imports=imports) if imports else outcome
+
+    def _follows_its_definition(self, test: ImpactedTest) -> UpdateOutcome | None:
+        """What happened to the test through the block that defines it, when this session
+        already updated or deleted that block for another test: gone with a deleted one;
+        updated with an updated one, if it passes now."""
+        graph = self.builder.graph
+        block = defining_block(graph, test)
+        if block is None:
+            name = test.qualname.rpartition(".")[2]
+            for class_id in _classes_up(graph, test):
+                definition = f"{class_id}.{name}"
+                done = self._settled.get(definition)
+                if done is not None and done.status == "deleted":
+                    why = f"deleted with `{definition.split('::', 1)[1]}`, which defined it"
+                    return UpdateOutcome(test, "deleted", 0, done.before, "", (why,))
+            return None
+        done = self._settled.get(block.id)
+        if done is None or done.status != "updated":
+            return None
+        passed, _ = self.run_test(test.node_id)
+        if not passed:
+            return None  # updated for another test, still wrong for this one: update it
+        why = f"updated with `{block.qualname}`, which defines it"
+        return UpdateOutcome(test, "updated", 0, done.before, done.after, (why,))
+
+    def _settle(self, block_id: str, outcome: UpdateOutcome) -> UpdateOutcome:
+        self._settled[block_id] = outcome
+        return outcome
 
     def _update_block(
         self,
@@ -172,7 +206,8 @@ class TestUpdater:
             if DELETE_ANSWER.fullmatch(answer.strip()):
                 refusal = self._delete(test, block, original, behaviour_removed)
                 if refusal is None:
-                    return UpdateOutcome(test, "deleted", attempt, before, "", tuple(feedback))
+                    deleted = UpdateOutcome(test, "deleted", attempt, before, "", tuple(feedback))
+                    return self._settle(block_id, deleted)
                 feedback.append(refusal)
                 continue
             outcome = apply_answer(original, block, answer)
@@ -193,7 +228,8 @@ class TestUpdater:
                 continue
             passed, output = self.run_test(test.node_id)
             if passed and not (exercised and self._skips_changed_lines(test, changes)):
-                return UpdateOutcome(test, "updated", attempt, before, after, tuple(feedback))
+                updated = UpdateOutcome(test, "updated", attempt, before, after, tuple(feedback))
+                return self._settle(edited.id, updated)
             if passed:
                 feedback.append(_shortfall(changes, RUNTIME_SHORTFALL))
             else:
@@ -322,16 +358,24 @@ def defining_block(graph: CodeGraph, test: ImpactedTest) -> Block | None:
     own = graph.get(test.block_id)
     if own is not None:
         return own
-    owner, _, name = test.qualname.rpartition(".")
+    name = test.qualname.rpartition(".")[2]
+    for class_id in _classes_up(graph, test):
+        for child in graph.children(class_id):
+            if child.name == name and child.kind is BlockKind.METHOD:
+                return child
+    return None
+
+
+def _classes_up(graph: CodeGraph, test: ImpactedTest) -> Iterator[str]:
+    """The test's class, then its base classes, breadth first: the nearest base wins, as
+    in Python's lookup."""
+    owner = test.qualname.rpartition(".")[0]
     pending = [f"{test.path}::{owner}"] if owner else []
     seen: set[str] = set()
-    while pending:  # breadth first: the nearest base wins, as in Python's lookup
+    while pending:
         class_id = pending.pop(0)
         if class_id in seen or class_id not in graph:
             continue
         seen.add(class_id)
-        for child in graph.children(class_id):
-            if child.name == name and child.kind is BlockKind.METHOD:
-                return child
+        yield class_id
         pending.extend(base.id for base in graph.superclasses(class_id))
-    return None
