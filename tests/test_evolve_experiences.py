@@ -240,6 +240,33 @@ def test_cli_build_search_and_stats(repo: Path) -> None:
     assert "test_price" in table.out and "price: add a tax rate" in table.out
     stats = run("experiences", "stats", repo)
     assert "commits mined: 4" in stats.out and "shop.py" in stats.out
+    assert "rules learnt" not in stats.out  # one co-change commit supports no rule
+    commit(repo, "total: a discount", {
+        "shop.py": shop(PRICE_AFTER, TOTAL_AFTER, "def helper():\n    return 3\n"),
+        "tests/test_shop.py": HEADER
+        + TEST_PRICE_AFTER + "\n\n" + TEST_TOTAL_AFTER + "\n\n" + TEST_PRICE_DEFAULT,
+    })  # fmt: skip
+    assert run("experiences", "build", repo).exit_code == 0
+    stats = run("experiences", "stats", repo, width=200)
+    assert (
+        "when a function gains an optional parameter, tests changed the arguments of their "
+        "calls to it (2 of 2 past commits)"
+    ) in stats.out
+
+
+def test_the_commits_of_a_merged_branch_are_mined(repo: Path) -> None:
+    git(repo, "checkout", "-q", "-b", "feature", "HEAD~1")
+    commit(repo, "total: a discount", {
+        "shop.py": shop(PRICE_AFTER, TOTAL_AFTER, "def helper():\n    return 3\n"),
+        "tests/test_shop.py": HEADER
+        + TEST_PRICE_AFTER + "\n\n" + TEST_TOTAL_AFTER + "\n\n" + TEST_PRICE_DEFAULT,
+    })  # fmt: skip
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "Merge the discount", "feature")
+    with ExperienceBank(repo) as bank:
+        bank.build()
+        qualnames = [e.production_qualname for e in bank.experiences()]
+    assert qualnames[0] == "total"  # the branch's commit, not the merge
 
 
 def test_cli_reports_a_folder_outside_git(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from planner_helpers import example_repo
 from codeplan.edit.model import EditRequest
 from codeplan.evolve.guard import shape_of, weakened
 from codeplan.evolve.model import Evidence, ImpactedTest, ProductionChange, TestStatus
+from codeplan.evolve.rules import Rule
 from codeplan.evolve.update import TestUpdater
 from codeplan.evolve.verdict import IMPORT_FAILURE
 from codeplan.graph import GraphOptions, build_graph
@@ -127,13 +128,22 @@ def test_failing_and_weakened_answers_get_feedback_then_a_good_one_is_kept(chang
         return good(request)
 
     builder = build_graph(changed, GraphOptions(use_cache=False))
-    updater = TestUpdater(builder, FolderTree(changed), editor, pytest_runner(changed))
+    learnt = [Rule("deleted", "deleted", 5, 5), Rule("params-reordered", "call-arguments", 3, 4)]
+    updater = TestUpdater(
+        builder, FolderTree(changed), editor, pytest_runner(changed), rules=learnt
+    )
     outcome = updater.update(obsolete(), [CHANGE], "TypeError")
     assert outcome.status == "updated" and outcome.attempts == 3
     assert "checks less" in outcome.feedback[0]
     assert "still fails" in outcome.feedback[1]
     assert asked[2].context.feedback == outcome.feedback
     assert asked[0].context.earlier_edits[0].after.startswith(NEW_SIGNATURE)
+    # the rule about this kind of change is shown; the one about deletions is not
+    history = [c for c in asked[0].context.causes if c.startswith("in this repository's")]
+    assert history == [
+        "in this repository's history, when parameters are reordered, tests changed the "
+        "arguments of their calls to it (3 of 4 past commits)"
+    ]
 
 
 def test_an_update_that_never_passes_leaves_the_test_as_it_was(changed: Path) -> None:

@@ -16,6 +16,7 @@ from codeplan.cli.run_options import FormatOpt, OutputFormat
 from codeplan.errors import ConfigError
 from codeplan.evolve.experiences import ExperienceBank
 from codeplan.evolve.retrieve import ExperienceIndex
+from codeplan.evolve.rules import learn_rules
 
 app = typer.Typer(
     help="Mine and search past commits that changed code and its tests together.",
@@ -113,6 +114,14 @@ def stats(ctx: typer.Context, path: PathArg = Path(".")) -> None:
             for file, count in numbers.top_production_files:
                 table.add_row(file, str(count))
             streams.out.print(table)
+        rules = learn_rules(bank.experiences())
+        if rules:
+            streams.out.print("rules learnt from the history (shown to the test editor):")
+            for rule in rules[:STATS_RULES]:
+                streams.out.print(f"  {rule}", highlight=False)
+
+
+STATS_RULES = 10
 
 
 def _shortened(text: str, width: int) -> str:

@@ -1,8 +1,9 @@
 """Past production/test co-changes, mined from git history into `.codeplan/experiences.sqlite3`.
 
 A commit that changes a production function and, in the same commit, a test that names it
-is a worked example of how tests follow code.  History is walked along first parents,
-newest first, merges left out (their first-parent diff is a whole branch at once).  Every
+is a worked example of how tests follow code.  Every commit reachable from HEAD is walked,
+newest first, merges left out (their diff is a whole branch at once; the branch's own
+commits are walked instead, where pull-request histories keep their co-changes).  Every
 commit looked at is remembered, so a later build only mines what is new (or what an earlier
 bounded build did not reach).  The bank is derived data: a schema change wipes it, and
 `rebuild()` starts it over.
@@ -184,7 +185,7 @@ class ExperienceBank:
     def _walk(self) -> list[str]:
         if not self.repo.head.is_valid():  # no commit yet
             return []
-        listing: str = self.repo.git.rev_list("--first-parent", "--no-merges", "HEAD")
+        listing: str = self.repo.git.rev_list("--no-merges", "HEAD")
         return listing.split()
 
     def _changed_paths(self, shas: list[str]) -> Iterator[tuple[str, list[str]]]:

@@ -26,6 +26,7 @@ from codeplan.evolve.identify import identify
 from codeplan.evolve.imports import RunTest
 from codeplan.evolve.model import Experience, ImpactedTest, ProductionChange, TestStatus
 from codeplan.evolve.retrieve import ExperienceIndex
+from codeplan.evolve.rules import Rule, learn_rules
 from codeplan.evolve.sweep import sweep_suite
 from codeplan.evolve.update import INSTRUCTION, TestUpdater, TraceTest, UpdateOutcome
 from codeplan.graph import GraphOptions
@@ -86,7 +87,7 @@ def update_obsolete_tests(
     if not obsolete:
         return TestUpdates(tuple(identified), (), None)
     changes = production_changes(workspace.root, base, head)
-    index = _index(repo_root, history_commits)
+    index, rules = _history(repo_root, history_commits)
 
     def find_examples(wanted: Sequence[ProductionChange]) -> list[Experience]:
         found: dict[str, Experience] = {}
@@ -97,8 +98,8 @@ def update_obsolete_tests(
 
     run_test, trace_test = sandbox_runners(sandbox, workspace.root)
     updater = TestUpdater(
-        builder, workspace, editor, run_test, examples=find_examples, trace_test=trace_test,
-        attempts=attempts,
+        builder, workspace, editor, run_test, examples=find_examples, rules=rules,
+        trace_test=trace_test, attempts=attempts,
     )  # fmt: skip
     outcomes = tuple(updater.update(t, _relevant(changes, t), _failure(t)) for t in obsolete)
     return TestUpdates(tuple(identified), outcomes, workspace.commit(COMMIT_MESSAGE))
@@ -262,10 +263,13 @@ def _relevant(changes: Sequence[ProductionChange], test: ImpactedTest) -> list[P
     return named or list(changes)
 
 
-def _index(root: Path, history_commits: int) -> ExperienceIndex:
+def _history(root: Path, history_commits: int) -> tuple[ExperienceIndex, list[Rule]]:
+    """The experience bank (brought up to date) as a search index, and the rules it
+    supports."""
     bank = ExperienceBank(root)
     try:
         bank.build(max_commits=history_commits)  # incremental: new commits only
-        return ExperienceIndex.build(bank.experiences())
+        experiences = bank.experiences()
+        return ExperienceIndex.build(experiences), learn_rules(experiences)
     finally:
         bank.close()

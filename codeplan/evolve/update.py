@@ -25,6 +25,7 @@ from codeplan.evolve.imports import (
 )
 from codeplan.evolve.model import Experience, ImpactedTest, ProductionChange, TestStatus
 from codeplan.evolve.reach import reach
+from codeplan.evolve.rules import Rule, matching
 from codeplan.evolve.verdict import IMPORT_FAILURE
 from codeplan.graph.builder import GraphBuilder
 from codeplan.graph.codegraph import CodeGraph
@@ -48,6 +49,7 @@ RUNTIME_SHORTFALL = "when it runs: none of its lines execute"
 # node id, files -> the lines of them the test executes (None: it cannot be traced)
 TraceTest = Callable[[str, Sequence[str]], Mapping[str, frozenset[int]] | None]
 REACH_DEPTH = 3  # as `tests impacted` searches
+RULES_SHOWN = 3  # the best supported of the rules that match the change
 
 FindExamples = Callable[[Sequence[ProductionChange]], Sequence[Experience]]
 
@@ -98,12 +100,14 @@ class TestUpdater:
         run_test: RunTest,
         *,
         examples: FindExamples | None = None,
+        rules: Sequence[Rule] = (),
         trace_test: TraceTest | None = None,
         attempts: int = 3,
         task: str = "Keep the tests in step with the production change",
     ) -> None:
         self.builder, self.tree, self.editor, self.run_test = builder, tree, editor, run_test
         self.examples = examples
+        self.rules = rules  # learnt from the repository's history (evolve/rules.py)
         self.trace_test = trace_test
         self.attempts = attempts
         self.task = task
@@ -319,6 +323,8 @@ class TestUpdater:
             causes += (f"it is inherited: the failing test is {test.node_id}",)
         if failure:
             causes += (f"it fails on the changed code:\n{failure.strip()[-1500:]}",)
+        learnt = matching(self.rules, changes)[:RULES_SHOWN]
+        causes += tuple(f"in this repository's history, {rule}" for rule in learnt)
         context = EditContext(
             task=self.task,
             causes=causes,
