@@ -1,9 +1,9 @@
-"""Test co-evolution against real history: does `identify_impacted_tests` find the tests
+"""Test co-evolution against real history: does `identify` (`tests impacted`) find the tests
 developers changed along with their production change?
 
 For each of the last N commits of REPO_PATH (merges skipped, at most 15 Python files) that
 changed production code, only its production files' changes are applied to the parent
-commit (tests stay as they were), `identify_impacted_tests` runs on that working tree, and
+commit (tests stay as they were), `identify` runs on that working tree, and
 its tests are compared with the test functions the commit modified, renamed or deleted
 (tests it added did not exist yet, so nothing can find them; tests it only reformatted,
 or whose annotations or docstring alone it changed, run as before and were not made

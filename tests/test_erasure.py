@@ -8,7 +8,7 @@ import pytest
 from impact_helpers import impact
 from planner_helpers import example_repo
 
-from codeplan.evolve.identify import identify_impacted_tests
+from codeplan.evolve.identify import identify
 from codeplan.evolve.mining import mine_commit
 from codeplan.impact import ChangeLabel
 from codeplan.impact.erasure import same_at_runtime
@@ -100,9 +100,9 @@ def test_no_test_is_impacted_by_a_docstring_or_annotation_change(tmp_path: Path)
         text.replace(SIGNATURE, "def price_with_tax(amount: Decimal, category: str | None) -> Decimal:")
         .replace("rounded to cents.", "rounded half up to whole cents.")
     )  # fmt: skip
-    assert identify_impacted_tests(root, history=False) == []
+    assert identify(root, history=False).tests == []
     pricing.write_text(text.replace("amount * (1 + tax_rate", "amount * (1 - tax_rate"))
-    found = {t.qualname for t in identify_impacted_tests(root, history=False)}
+    found = {t.qualname for t in identify(root, history=False).tests}
     assert "test_price_with_tax_applies_the_category_rate" in found
 
 

@@ -14,7 +14,7 @@ from planner_helpers import example_repo
 
 from codeplan.cli.tests_cmd import FOLD_SEEN_RUNNING
 from codeplan.config import read_config
-from codeplan.evolve.identify import identify, identify_impacted_tests, run_impacted
+from codeplan.evolve.identify import identify, run_impacted
 from codeplan.evolve.model import ImpactedTest, TestStatus
 from codeplan.evolve.sweep import sweep_suite
 from codeplan.sandbox.session import open_sandbox
@@ -64,6 +64,13 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
+def add_tests(repo: Path, name: str, text: str, message: str) -> None:
+    """Commit a test module `tests/<name>`."""
+    (repo / "tests" / name).write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", message)
+
+
 def by_name(tests: list[ImpactedTest]) -> dict[str, ImpactedTest]:
     return {t.qualname: t for t in tests}
 
@@ -74,7 +81,7 @@ def kinds(test: ImpactedTest) -> set[str]:
 
 def test_tests_calling_the_changed_function_come_first(repo: Path) -> None:
     edit(repo / "inventory" / "pricing.py", PRICE, SWAPPED)
-    found = identify_impacted_tests(repo, history=False)
+    found = identify(repo, history=False).tests
     first = found[: len(DIRECT)]
     assert {t.qualname for t in first} == DIRECT
     for test in first:
@@ -91,11 +98,9 @@ def test_tests_calling_the_changed_function_come_first(repo: Path) -> None:
 def test_helpers_and_fixtures_lead_to_the_change(repo: Path) -> None:
     with (repo / "tests" / "conftest.py").open("a") as conftest:
         conftest.write(CONFTEST_FIXTURE)
-    (repo / "tests" / "test_indirect.py").write_text(INDIRECT_TESTS)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "indirect tests")
+    add_tests(repo, "test_indirect.py", INDIRECT_TESTS, "indirect tests")
     edit(repo / "inventory" / "pricing.py", PRICE, SWAPPED)
-    found = by_name(identify_impacted_tests(repo, history=False))
+    found = by_name(identify(repo, history=False).tests)
     helper = found["test_through_a_helper"]
     assert kinds(helper) == {"helper"} and helper.score == 0.8
     assert "calls `make_gross`, which calls `price_with_tax`" in helper.reasons[0].detail
@@ -104,7 +109,7 @@ def test_helpers_and_fixtures_lead_to_the_change(repo: Path) -> None:
         "uses the fixture `gross_ten`, which calls `price_with_tax`"
     )
     # one step further than allowed, and the fixture is out of reach
-    shallow = by_name(identify_impacted_tests(repo, history=False, max_depth=1))
+    shallow = by_name(identify(repo, history=False, max_depth=1).tests)
     assert "test_through_a_fixture" not in shallow and set(shallow) >= DIRECT
 
 
@@ -132,11 +137,9 @@ class TestPricingAgain(TestPricing):
 
 def test_a_closure_a_fixture_hands_out_leads_to_the_change(repo: Path) -> None:
     # price_with_tax <- the closure `price`, part of the fixture `pricer` <- the test
-    (repo / "tests" / "test_factory.py").write_text(FACTORY_TESTS)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "factory tests")
+    add_tests(repo, "test_factory.py", FACTORY_TESTS, "factory tests")
     edit(repo / "inventory" / "pricing.py", PRICE, SWAPPED)
-    found = by_name(identify_impacted_tests(repo, history=False))
+    found = by_name(identify(repo, history=False).tests)
     test = found["TestPricingAgain.test_through_a_factory_a_base_fixture_hands_out"]
     assert test.path == "tests/test_factory.py" and kinds(test) == {"helper"}
     assert "which defines `TestPricing.pricer.price`, which calls `price_with_tax`" in (
@@ -167,11 +170,9 @@ class TestWithout:
 
 
 def test_an_autouse_fixture_leads_to_every_test_in_its_scope(repo: Path) -> None:
-    (repo / "tests" / "test_autouse.py").write_text(AUTOUSE_TESTS)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "autouse tests")
+    add_tests(repo, "test_autouse.py", AUTOUSE_TESTS, "autouse tests")
     edit(repo / "inventory" / "pricing.py", PRICE, SWAPPED)
-    found = by_name(identify_impacted_tests(repo, history=False))
+    found = by_name(identify(repo, history=False).tests)
     test = found["TestWithAPrice.test_reads_what_the_autouse_fixture_made"]
     assert test.reasons[0].detail == (
         "uses the fixture `TestWithAPrice.setup`, which calls `price_with_tax` (2 steps)"
@@ -191,7 +192,7 @@ def test_naming_convention(repo: Path) -> None:
     )
     git(repo, "commit", "-qam", "a test named after tax_rate")
     edit(repo / "inventory" / "pricing.py", "no tax rate for", "unknown tax category")
-    found = by_name(identify_impacted_tests(repo, history=False))
+    found = by_name(identify(repo, history=False).tests)
     named = found["test_tax_rate_table_covers_digital"]
     assert kinds(named) == {"naming"} and named.score == 0.3
     assert "mentions `tax_rate`" in named.reasons[0].detail
@@ -211,27 +212,27 @@ def test_history_of_co_changes(repo: Path) -> None:
         git(repo, "add", "-A")
         git(repo, "commit", "-qm", f"discount message and catalogue {number}")
     edit(pricing, "discount must be", "a discount must be")
-    found = by_name(identify_impacted_tests(repo))
+    found = by_name(identify(repo).tests)
     remembered = found["test_catalogue"]
     assert kinds(remembered) == {"history"} and remembered.score == 0.45
     assert "`apply_discount` in 2 earlier commits" in remembered.reasons[0].detail
-    assert "test_catalogue" not in by_name(identify_impacted_tests(repo, history=False))
+    assert "test_catalogue" not in by_name(identify(repo, history=False).tests)
     # history and naming alone count only for tests that name the changed block
     catalogue.write_text("def test_catalogue() -> None:\n    assert 2 == 2\n")
-    assert "test_catalogue" not in by_name(identify_impacted_tests(repo))
+    assert "test_catalogue" not in by_name(identify(repo).tests)
 
 
 def test_running_them_tells_broken_from_stale_from_unaffected(repo: Path) -> None:
     pricing = repo / "inventory" / "pricing.py"
     sandbox = open_sandbox(repo, read_config(repo), os.environ, backend="local")
     edit(pricing, PRICE, SWAPPED)
-    swapped = by_name(run_impacted(identify_impacted_tests(repo, history=False), sandbox, repo))
+    swapped = by_name(run_impacted(identify(repo, history=False).tests, sandbox, repo))
     for name in DIRECT:
         assert swapped[name].status is TestStatus.BROKEN
         assert swapped[name].reasons[-1].kind == "run"
         assert swapped[name].reasons[-1].detail.startswith("failed: ")
     edit(pricing, SWAPPED, DEFAULTED)
-    defaulted = by_name(run_impacted(identify_impacted_tests(repo, history=False), sandbox, repo))
+    defaulted = by_name(run_impacted(identify(repo, history=False).tests, sandbox, repo))
     stale = defaulted["test_price_with_tax_applies_the_category_rate"]
     assert stale.status is TestStatus.STALE
     assert any(r.kind == "asserts" and "default-changed" in r.detail for r in stale.reasons)
@@ -294,7 +295,7 @@ def test_a_test_module_that_no_longer_imports_is_broken_and_the_rest_still_run(
     )
     pricing.write_text(text)
     sandbox = open_sandbox(repo, read_config(repo), os.environ, backend="local")
-    verdicts = run_impacted(identify_impacted_tests(repo, history=False), sandbox, repo)
+    verdicts = run_impacted(identify(repo, history=False).tests, sandbox, repo)
     in_pricing = [t for t in verdicts if t.path == "tests/test_pricing.py"]
     others = [t for t in verdicts if t.path != "tests/test_pricing.py"]
     assert in_pricing and all(t.status is TestStatus.BROKEN for t in in_pricing)
@@ -339,9 +340,8 @@ def test_the_sweep_finds_broken_tests_no_static_link_reaches_and_not_old_failure
     repo: Path,
 ) -> None:
     (repo / "tests" / "test_reflection.py").write_text(REFLECTIVE_TESTS)
-    (repo / "tests" / "test_reflection_at_import.py").write_text(REFLECTIVE_AT_IMPORT)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "a test through reflection, and one failing all along")
+    message = "a test through reflection, and one failing all along"
+    add_tests(repo, "test_reflection_at_import.py", REFLECTIVE_AT_IMPORT, message)
     edit(repo / "inventory" / "pricing.py", PRICE, SWAPPED)
     static = run("tests", "impacted", repo, "--format", "json", "--no-history")
     assert "test_through_reflection" not in {d["qualname"] for d in json.loads(static.out)}
@@ -389,9 +389,12 @@ ROUNDING = "return amount.quantize(CENT, rounding=ROUND_HALF_UP)"
 
 
 def test_the_sweep_watches_which_tests_run_the_changed_functions(repo: Path) -> None:
-    (repo / "tests" / "test_watched.py").write_text(WATCHED_TESTS)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "a test through reflection, and one that never calls")
+    add_tests(
+        repo,
+        "test_watched.py",
+        WATCHED_TESTS,
+        "a test through reflection, and one that never calls",
+    )
     pricing = repo / "inventory" / "pricing.py"
     edit(pricing, PRICE, DEFAULTED)
     edit(pricing, ROUNDING, ROUNDING.replace("amount.quantize", "Decimal(amount).quantize"))
@@ -438,11 +441,12 @@ def test_the_table_counts_the_many_tests_only_the_run_saw_running_the_change(
         f'    assert rounding(Decimal("1.005")) == Decimal("1.01")\n'
         for n in range(FOLD_SEEN_RUNNING + 1)
     )
-    (repo / "tests" / "test_many.py").write_text(
-        "import importlib\nfrom decimal import Decimal" + reflective
+    add_tests(
+        repo,
+        "test_many.py",
+        "import importlib\nfrom decimal import Decimal" + reflective,
+        "many tests through reflection",
     )
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "many tests through reflection")
     pricing = repo / "inventory" / "pricing.py"
     edit(pricing, ROUNDING, ROUNDING.replace("amount.quantize", "Decimal(amount).quantize"))
     listed = run("tests", "impacted", repo, "--run", "--backend", "local", "--format", "json")
@@ -464,11 +468,12 @@ def test_the_table_counts_the_many_tests_only_the_run_saw_running_the_change(
 def test_a_suite_slower_than_the_sandbox_allows_still_judges_the_tests_found(repo: Path) -> None:
     from dataclasses import replace
 
-    (repo / "tests" / "test_slow.py").write_text(
-        "import time\n\n\ndef test_slow() -> None:\n    time.sleep(30)\n"
+    add_tests(
+        repo,
+        "test_slow.py",
+        "import time\n\n\ndef test_slow() -> None:\n    time.sleep(30)\n",
+        "a slow test",
     )
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "a slow test")
     edit(repo / "inventory" / "pricing.py", PRICE, SWAPPED)
     sandbox = open_sandbox(repo, read_config(repo), os.environ, backend="local")
     sandbox.spec = replace(sandbox.spec, limits=replace(sandbox.spec.limits, timeout_seconds=8))

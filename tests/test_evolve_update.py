@@ -307,8 +307,10 @@ class TestFood(PricingChecks):
 """
 
 
-def test_an_inherited_test_is_updated_where_it_is_defined(changed: Path) -> None:
-    (changed / "tests" / "test_inherited.py").write_text(INHERITED)
+def swapping_updater(changed: Path, name: str, text: str) -> tuple[TestUpdater, list[str]]:
+    """An updater for the test module `tests/<name>` whose editor swaps the inherited
+    test's arguments, and the ids of the blocks it asks that editor about."""
+    (changed / "tests" / name).write_text(text)
     builder = build_graph(changed, GraphOptions(use_cache=False))
     asked: list[str] = []
 
@@ -319,7 +321,11 @@ def test_an_inherited_test_is_updated_where_it_is_defined(changed: Path) -> None
             'price_with_tax(self.category, Decimal("10.00"))',
         )
 
-    updater = TestUpdater(builder, FolderTree(changed), editor, pytest_runner(changed))
+    return TestUpdater(builder, FolderTree(changed), editor, pytest_runner(changed)), asked
+
+
+def test_an_inherited_test_is_updated_where_it_is_defined(changed: Path) -> None:
+    updater, asked = swapping_updater(changed, "test_inherited.py", INHERITED)
     test = ImpactedTest("tests/test_inherited.py", "TestFood.test_price", TestStatus.BROKEN, ())
     outcome = updater.update(test, [CHANGE], "TypeError")
     assert asked == ["tests/test_inherited.py::PricingChecks.test_price"]
@@ -331,36 +337,13 @@ def test_an_inherited_test_is_updated_where_it_is_defined(changed: Path) -> None
     assert missing.status == "failed" and "no block" in missing.feedback[0]
 
 
-TWO_HEIRS = """from decimal import Decimal
-
-from inventory.pricing import price_with_tax
-
-
-class TestFood:
-    category = "food"
-
-    def test_price(self) -> None:
-        assert price_with_tax(Decimal("10.00"), self.category) == Decimal("10.50")
-
-
-class TestFoodAgain(TestFood):
-    pass
-"""
+# the base is a test class itself, run as it is and through its heir
+TWO_HEIRS = INHERITED.replace("class TestFood(PricingChecks)", "class TestFoodAgain(TestFood)")
+TWO_HEIRS = TWO_HEIRS.replace("class PricingChecks:", "class TestFood:")
 
 
 def test_tests_that_inherit_an_updated_or_deleted_test_follow_it(changed: Path) -> None:
-    (changed / "tests" / "test_heirs.py").write_text(TWO_HEIRS)
-    builder = build_graph(changed, GraphOptions(use_cache=False))
-    asked: list[str] = []
-
-    def editor(request: EditRequest) -> str | None:
-        asked.append(request.block_id)
-        return request.source.replace(
-            'price_with_tax(Decimal("10.00"), self.category)',
-            'price_with_tax(self.category, Decimal("10.00"))',
-        )
-
-    updater = TestUpdater(builder, FolderTree(changed), editor, pytest_runner(changed))
+    updater, asked = swapping_updater(changed, "test_heirs.py", TWO_HEIRS)
     own = ImpactedTest("tests/test_heirs.py", "TestFood.test_price", TestStatus.BROKEN, ())
     heir = ImpactedTest("tests/test_heirs.py", "TestFoodAgain.test_price", TestStatus.BROKEN, ())
     assert updater.update(own, [CHANGE], "TypeError").status == "updated"

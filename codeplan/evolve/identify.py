@@ -40,24 +40,10 @@ from codeplan.impact.classify import ChangeLabel
 from codeplan.impact.states import RepositoryStates, Revision, impact_between
 from codeplan.validate.parsers import is_test_path
 
-__all__ = ["identify", "identify_impacted_tests", "run_impacted"]
+__all__ = ["identify", "run_impacted"]
 
 _SCORES = {"history": 0.45, "naming": 0.3}
 DEFAULT_DEPTH = 5  # on real history, deeper finds no more (benchmarks/coevolution.py)
-
-
-def identify_impacted_tests(
-    root: Path,
-    base: str = "HEAD",
-    head: str | None = None,
-    *,
-    max_depth: int = DEFAULT_DEPTH,
-    history: bool = True,
-    options: GraphOptions | None = None,
-) -> list[ImpactedTest]:
-    """The tests the production changes from `base` to `head` (None: the working tree)
-    reach, best first, all UNKNOWN until run."""
-    return identify(root, base, head, max_depth=max_depth, history=history, options=options).tests
 
 
 def identify(
@@ -69,7 +55,9 @@ def identify(
     history: bool = True,
     options: GraphOptions | None = None,
 ) -> Identified:
-    """`identify_impacted_tests`, with the changed code a run can watch the tests execute.
+    """The tests the production changes from `base` to `head` (None: the working tree)
+    reach, best first, all UNKNOWN until run; and the changed code a run can watch them
+    execute.
     The graphs it builds are frozen out of the cyclic collector's reach (graph/gcpause.py):
     a process calling it many times calls `release_frozen()` between calls."""
     options = options or GraphOptions()
