@@ -37,7 +37,7 @@ from codeplan.graph.codegraph import CodeGraph
 from codeplan.graph.model import Block, BlockKind
 from codeplan.impact.analysis import ClassifiedChange
 from codeplan.impact.classify import ChangeLabel
-from codeplan.impact.states import RepositoryStates, Revision, impact_between
+from codeplan.impact.states import RepositoryStates, Revision, compare
 from codeplan.validate.parsers import is_test_path
 
 __all__ = ["identify", "run_impacted"]
@@ -61,11 +61,10 @@ def identify(
     The graphs it builds are frozen out of the cyclic collector's reach (graph/gcpause.py):
     a process calling it many times calls `release_frozen()` between calls."""
     options = options or GraphOptions()
-    report = impact_between(root, base, head, options)
-    states = RepositoryStates(root)
-    old_revision, new_revision = states.revision(base), states.revision(head)
-    old = states.graph_at(old_revision, options).graph
-    new = states.graph_at(new_revision, options).graph
+    comparison = compare(root, base, head, options)
+    report, states = comparison.report, comparison.states
+    old_revision, new_revision = comparison.old_revision, comparison.new_revision
+    old, new = comparison.old.graph, comparison.new.graph
     # no test can tell a typing or documentation change from none
     observable = [
         c

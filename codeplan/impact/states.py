@@ -89,6 +89,29 @@ def impact_between(
     options: GraphOptions | None = None,
 ) -> ImpactReport:
     """Impact of the changes from `base` to `head` (None: the working tree)."""
+    return compare(root, base, head, options).report
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two states of a repository, their graphs, and the impact of going from one to the
+    other."""
+
+    states: RepositoryStates
+    old_revision: Revision
+    new_revision: Revision
+    old: GraphBuilder
+    new: GraphBuilder
+    report: ImpactReport
+
+
+def compare(
+    root: Path,
+    base: str = "HEAD",
+    head: str | None = None,
+    options: GraphOptions | None = None,
+) -> Comparison:
+    """`impact_between`, keeping what it built on the way."""
     states = RepositoryStates(root)
     old_revision, new_revision = states.revision(base), states.revision(head)
     options = options or GraphOptions()
@@ -111,7 +134,7 @@ def impact_between(
     section = read_config(states.root).get("impact", {})
     rules = rules_with_overrides(section.get("rules", {}))
     screen = bool(section.get("screen_calls", False))
-    return analyze_impact(
+    report = analyze_impact(
         old.graph,
         new.graph,
         changes,
@@ -120,3 +143,4 @@ def impact_between(
         rules,
         read_source=(lambda path: states.contents(new_revision, path)) if screen else None,
     )
+    return Comparison(states, old_revision, new_revision, old, new, report)
