@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 from cli_helpers import run
 from gitrepo import git
+from openai_server import ScriptedOpenAI
 from planner_helpers import example_repo
 
 from codeplan.cli.tests_cmd import FOLD_SEEN_RUNNING
 from codeplan.config import read_config
 from codeplan.evolve.identify import identify, run_impacted
+from codeplan.evolve.judge import JUDGE_TASK
 from codeplan.evolve.model import ImpactedTest, TestStatus
 from codeplan.evolve.sweep import sweep_suite
 from codeplan.sandbox.session import open_sandbox
@@ -463,6 +466,37 @@ def test_the_table_counts_the_many_tests_only_the_run_saw_running_the_change(
     assert "test_rounding_" not in table.out
     assert f"and {len(seen_running)} more tests no static link reaches run" in table.out
     assert "tests/test_pricing.py::test_apply_discount" in table.out  # reached: shown
+
+
+def test_the_editor_judges_which_passing_tests_are_stale(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def judge(body: dict) -> str:  # type: ignore[type-arg]
+        prompt = body["messages"][-1]["content"]
+        listed = re.finditer(r"### \[(\d+)\] \w+ `([^`]+)`", prompt)
+        return "CHANGE: " + (", ".join(m[1] for m in listed if "rounds" in m[2]) or "NONE")
+
+    edit(repo / "inventory" / "pricing.py", PRICE, DEFAULTED)
+    with ScriptedOpenAI(responder=judge) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        args = ("tests", "impacted", repo, "--run", "--backend", "local", "--format", "json")
+        outcome = run(*args, "--judge", "--model", "local-model")
+        prompts = [r.messages[-1]["content"] for r in server.requests]
+    assert outcome.exit_code == 0, outcome.err
+    found = {d["qualname"]: d for d in json.loads(outcome.out)}
+    judged = {name: d for name, d in found.items() if d["reasons"][-1]["kind"] == "judge"}
+    assert found["test_price_with_tax_rounds_half_up_to_cents"]["status"] == "stale"
+    # static evidence said stale; the judge cleared it
+    cleared = found["test_price_with_tax_applies_the_category_rate"]
+    assert cleared["status"] == "unaffected" and "asserts" in {
+        r["kind"] for r in cleared["reasons"]
+    }
+    assert {d["status"] for n, d in judged.items() if "rounds" not in n} == {"unaffected"}
+    assert len(judged) >= 4 and len(prompts) == 1  # one triage for all of them
+    assert JUDGE_TASK in prompts[0] and 'category: str = "general"' in prompts[0]
+    refused = run("tests", "impacted", repo, "--judge")
+    assert refused.exit_code != 0 and "add --run" in refused.err
 
 
 def test_a_suite_slower_than_the_sandbox_allows_still_judges_the_tests_found(repo: Path) -> None:

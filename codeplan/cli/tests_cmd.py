@@ -4,6 +4,7 @@ they now fail, pass on altered behaviour, or are unaffected."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,8 +24,12 @@ from codeplan.cli.run_options import (
 )
 from codeplan.cli.sandbox_cmd import BackendOpt, open_sandbox_for_cli
 from codeplan.deliver.gitops import revision_tree
+from codeplan.edit.model import TriagingEditor
+from codeplan.errors import ConfigError
+from codeplan.evolve.changes import production_changes
 from codeplan.evolve.evolve import evolve_tests
 from codeplan.evolve.identify import DEFAULT_DEPTH, identify, run_impacted
+from codeplan.evolve.judge import judge_passing_tests
 from codeplan.evolve.model import ImpactedTest, TestStatus
 from codeplan.evolve.sweep import sweep_suite
 
@@ -62,11 +67,24 @@ def impacted(
     no_history: Annotated[
         bool, typer.Option("--no-history", help="Skip the evidence of past co-changes.")
     ] = False,
+    judge: Annotated[
+        bool,
+        typer.Option(
+            "--judge",
+            help="With --run: ask the editor which passing tests check behaviour the change"
+            " altered (stale) and which do not (unaffected).",
+        ),
+    ] = False,
+    editor: EditorOpt = None,
+    model: ModelOpt = None,
     output_format: FormatOpt = OutputFormat.TABLE,
 ) -> None:
     """List the tests the production changes from BASE to HEAD reach, best first."""
     streams = consoles(ctx)
     with reported_errors(streams.err):
+        if judge and not run:
+            raise ConfigError("--judge judges the tests a run found passing: add --run")
+        judging = _judging_editor(path, editor, model) if judge else None
         with streams.err.status("finding the impacted tests"):
             found = identify(path, base, head, max_depth=max_depth, history=not no_history)
         tests = found.tests
@@ -83,12 +101,36 @@ def impacted(
                 else:
                     with streams.err.status(f"running {len(tests)} tests"):
                         tests = run_impacted(tests, sandbox, tree)
+                if judging is not None and found.graph is not None:
+                    changes = production_changes(path, base, head)
+                    with streams.err.status("asking the editor which passing tests are stale"):
+                        tests = judge_passing_tests(
+                            tests, changes, found.graph, _reader(tree), judging
+                        )
         if output_format is OutputFormat.JSON:
             streams.out.file.write(json.dumps([to_json(t) for t in tests], indent=2) + "\n")
         else:
             _print(streams, tests)
         if any(t.status is TestStatus.BROKEN for t in tests):
             raise typer.Exit(1)
+
+
+def _judging_editor(path: Path, editor: str | None, model: str | None) -> TriagingEditor:
+    chosen = RunFlags(editor=editor, model=model).plain_editor(path.resolve())
+    if not isinstance(chosen, TriagingEditor):
+        raise ConfigError(
+            "--judge needs an editor that can sort many blocks at once (a `triage` method);"
+            " the LLM editor can"
+        )
+    return chosen
+
+
+def _reader(tree: Path) -> Callable[[str], bytes | None]:
+    def read(path: str) -> bytes | None:
+        file = tree / path
+        return file.read_bytes() if file.is_file() else None
+
+    return read
 
 
 def to_json(test: ImpactedTest) -> dict[str, Any]:

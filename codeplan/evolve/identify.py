@@ -126,7 +126,7 @@ def identify(
             key=lambda code: (code.path, code.start_line),
         )
     )
-    return Identified(tests, changed, traceable=len(changed) == len(observable))
+    return Identified(tests, changed, traceable=len(changed) == len(observable), graph=new)
 
 
 def _traceable(change: ClassifiedChange) -> bool:

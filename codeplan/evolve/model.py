@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from codeplan.edit.model import EarlierEdit
+from codeplan.graph.codegraph import CodeGraph
 
 
 class TestStatus(str, Enum):
@@ -68,6 +69,7 @@ class Identified:
     # every runtime change is in `changed` (no field, class body, import or deleted
     # block): a test that runs none of it runs the code as it was before the change
     traceable: bool = False
+    graph: CodeGraph | None = None  # of the changed state, where the tests are found
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from codeplan.edit.apply import block_text
 from codeplan.edit.model import TriageCandidate, TriageRequest
@@ -21,6 +22,8 @@ from codeplan.graph.codegraph import CodeGraph
 from codeplan.graph.model import Block
 from codeplan.plan.context import ContextLimits, ReadFile, shown_edits
 from codeplan.plan.model import Edit, Obligation, PlanGraph
+
+T = TypeVar("T")
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # words on almost every changed line: a long block's excerpt would show it whole
@@ -93,22 +96,32 @@ def triage_groups(
         return []
     # blocks impacted by the same edit share a triage, so it shows few earlier edits
     due.sort(key=lambda o: min(c.edit_id or 0 for c in o.causes))
-    groups: list[list[tuple[Obligation, TriageCandidate]]] = [[]]
-    spent = 0
+    members: list[tuple[Obligation, TriageCandidate]] = []
     for obligation in due:
         block = graph.get(obligation.block_id)
         file = read(block.path) if block is not None else None
         if block is None or file is None:
             continue  # the planner settles it when it is taken
-        candidate = _candidate(plan, obligation, block, file, triage_limits)
-        size = len(candidate.shown)
+        names = changed_names(_cause_edits(plan, obligation))
+        causes = tuple(c.reason for c in obligation.causes)
+        members.append((obligation, candidate_of(block, file, names, causes, triage_limits)))
+    groups = chunks(members, lambda member: len(member[1].shown), triage_limits)
+    return [_group(plan, task, group, limits) for group in groups if len(group) > 1]
+
+
+def chunks(items: Iterable[T], size: Callable[[T], int], limits: TriageLimits) -> list[list[T]]:
+    """`items` in order, cut into triages of at most `limits.blocks` items and
+    `limits.chars` characters (one larger item goes alone)."""
+    groups: list[list[T]] = [[]]
+    spent = 0
+    for item in items:
         current = groups[-1]
-        if current and (spent + size > triage_limits.chars or len(current) >= triage_limits.blocks):
+        if current and (spent + size(item) > limits.chars or len(current) >= limits.blocks):
             groups.append([])
             spent = 0
-        groups[-1].append((obligation, candidate))
-        spent += size
-    return [_group(plan, task, members, limits) for members in groups if len(members) > 1]
+        groups[-1].append(item)
+        spent += size(item)
+    return [group for group in groups if group]
 
 
 def _derived(obligation: Obligation) -> bool:
@@ -120,13 +133,14 @@ def _cause_edits(plan: PlanGraph, obligation: Obligation) -> list[Edit]:
     return [plan.edits[i] for i in sorted(ids) if i in plan.edits]
 
 
-def _candidate(
-    plan: PlanGraph, obligation: Obligation, block: Block, file: bytes, limits: TriageLimits
+def candidate_of(
+    block: Block, file: bytes, names: Iterable[str], causes: tuple[str, ...], limits: TriageLimits
 ) -> TriageCandidate:
+    """The block as a triage shows it: whole, or when long, around its mentions of the
+    changed `names`."""
     source = block_text(file, block)
     excerpt = None
     if source.count("\n") + 1 > limits.excerpt_above_lines:
-        names = changed_names(_cause_edits(plan, obligation))
         excerpt = excerpt_around(source, names, limits.excerpt_context, limits.excerpt_above_lines)
     return TriageCandidate(
         path=block.path,
@@ -135,7 +149,7 @@ def _candidate(
         language=block.language,
         source=source,
         excerpt=excerpt,
-        causes=tuple(c.reason for c in obligation.causes),
+        causes=causes,
     )
 
 
