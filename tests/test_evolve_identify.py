@@ -499,6 +499,28 @@ def test_the_editor_judges_which_passing_tests_are_stale(
     assert refused.exit_code != 0 and "add --run" in refused.err
 
 
+def test_tests_evolve_updates_the_tests_the_editor_judged_stale(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def answer(body: dict) -> str:  # type: ignore[type-arg]
+        prompt = body["messages"][-1]["content"]
+        if JUDGE_TASK in prompt:
+            listed = re.finditer(r"### \[(\d+)\] \w+ `([^`]+)`", prompt)
+            return "CHANGE: " + ", ".join(m[1] for m in listed if "rounds" in m[2])
+        return "NO CHANGE"
+
+    edit(repo / "inventory" / "pricing.py", PRICE, DEFAULTED)
+    with ScriptedOpenAI(responder=answer) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        args = ("tests", "evolve", repo, "--backend", "local", "-f", "json")
+        outcome = run(*args, "--judge", "--model", "local-model")
+    assert outcome.exit_code == 0, outcome.err
+    updates = {u["qualname"]: u["status"] for u in json.loads(outcome.out)["updates"]}
+    # the judged stale test was offered for an update; the one it cleared was not
+    assert updates == {"test_price_with_tax_rounds_half_up_to_cents": "unchanged"}
+
+
 def test_a_suite_slower_than_the_sandbox_allows_still_judges_the_tests_found(repo: Path) -> None:
     from dataclasses import replace
 

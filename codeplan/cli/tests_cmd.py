@@ -43,6 +43,16 @@ _STYLES = {
 }
 
 
+JudgeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--judge",
+        help="Ask the editor which passing tests check behaviour the change altered (stale)"
+        " and which do not (unaffected).",
+    ),
+]
+
+
 @app.command()
 def impacted(
     ctx: typer.Context,
@@ -67,14 +77,7 @@ def impacted(
     no_history: Annotated[
         bool, typer.Option("--no-history", help="Skip the evidence of past co-changes.")
     ] = False,
-    judge: Annotated[
-        bool,
-        typer.Option(
-            "--judge",
-            help="With --run: ask the editor which passing tests check behaviour the change"
-            " altered (stale) and which do not (unaffected).",
-        ),
-    ] = False,
+    judge: JudgeOpt = False,
     editor: EditorOpt = None,
     model: ModelOpt = None,
     output_format: FormatOpt = OutputFormat.TABLE,
@@ -192,6 +195,7 @@ def evolve(
     attempts: Annotated[
         int, typer.Option("--attempts", min=1, max=10, help="Answers asked for per test.")
     ] = 3,
+    judge: JudgeOpt = False,
     output_format: FormatOpt = OutputFormat.TABLE,
 ) -> None:
     """Update the tests that your production changes (BASE to the working tree) made
@@ -201,9 +205,15 @@ def evolve(
     with reported_errors(streams.err):
         root = path.resolve()
         sandbox = open_sandbox_for_cli(streams, root, backend)
-        chosen = RunFlags(editor=editor, model=model).plain_editor(root)
+        chosen = (
+            _judging_editor(root, editor, model)
+            if judge
+            else RunFlags(editor=editor, model=model).plain_editor(root)
+        )
         with streams.err.status("finding and updating the obsolete tests"):
-            result = evolve_tests(root, sandbox, chosen, base=base, attempts=attempts, apply=apply)
+            result = evolve_tests(
+                root, sandbox, chosen, base=base, attempts=attempts, apply=apply, judge=judge
+            )
         if output_format is OutputFormat.JSON:
             streams.out.file.write(json.dumps(result.to_json(), indent=2) + "\n")
         else:

@@ -97,6 +97,7 @@ def evolve_tests(
     examples: int = 3,
     history_commits: int = 500,
     apply: bool = False,
+    judge: bool = False,
 ) -> EvolveResult:
     root = root.resolve()
     base_commit = RepositoryStates(root).revision(base).commit
@@ -110,7 +111,7 @@ def evolve_tests(
         builder = build_graph(workspace.root, GraphOptions(cache_dir=root / ".codeplan"))
         updates = update_obsolete_tests(
             workspace, builder, editor, sandbox, base_commit.hexsha, repo_root=root,
-            attempts=attempts, examples=examples, history_commits=history_commits,
+            attempts=attempts, examples=examples, history_commits=history_commits, judge=judge,
         )  # fmt: skip
     except BaseException:
         workspace.remove(delete_branch=True)  # nothing half-made left behind

@@ -18,12 +18,13 @@ import git
 from codeplan.config import read_config
 from codeplan.deliver.gitops import revision_tree
 from codeplan.deliver.workspace import Workspace
-from codeplan.edit.model import Editor, EditRequest, MeteredEditor, Usage
+from codeplan.edit.model import Editor, EditRequest, MeteredEditor, TriagingEditor, Usage
 from codeplan.errors import EditError, SandboxError
 from codeplan.evolve.changes import production_changes
 from codeplan.evolve.experiences import ExperienceBank
 from codeplan.evolve.identify import identify
 from codeplan.evolve.imports import RunTest
+from codeplan.evolve.judge import judge_passing_tests
 from codeplan.evolve.model import Experience, ImpactedTest, ProductionChange, TestStatus
 from codeplan.evolve.retrieve import ExperienceIndex
 from codeplan.evolve.rules import Rule, learn_rules
@@ -70,6 +71,7 @@ def update_obsolete_tests(
     attempts: int = 3,
     examples: int = 3,
     history_commits: int = 500,
+    judge: bool = False,
 ) -> TestUpdates:
     """The change from `base` to the worktree's tip: its obsolete tests, updated and
     committed.  `base` must name a commit outside the worktree (a sha: the worktree's own
@@ -83,10 +85,13 @@ def update_obsolete_tests(
     # reaches it (evolve/sweep.py)
     with revision_tree(workspace.root, base) as base_tree:
         identified = sweep_suite(found, sandbox, workspace.root, base_tree)
+    changes = production_changes(workspace.root, base, head)
+    if judge and isinstance(editor, TriagingEditor) and found.graph is not None:
+        # the LLM stage: which passing tests check what the change altered (evolve/judge.py)
+        identified = judge_passing_tests(identified, changes, found.graph, workspace.read, editor)
     obsolete = [t for t in identified if t.status in OBSOLETE]
     if not obsolete:
         return TestUpdates(tuple(identified), (), None)
-    changes = production_changes(workspace.root, base, head)
     index, rules = _history(repo_root, history_commits)
 
     def find_examples(wanted: Sequence[ProductionChange]) -> list[Experience]:
