@@ -40,6 +40,7 @@ class Case:
     executes: list[str] = field(default_factory=list)  # tests the run saw run changed code
     failing_before: list[str] = field(default_factory=list)  # not passing on the parent
     run_error: str = ""
+    judged: bool = False  # the passing tests' verdicts are the editor's (--judge)
     run_seconds: float = 0.0
     # with --update-sample: identified broken test -> what updating it with the oracle gave
     # ("updated": passes now; "unchanged": the commit left it as it was; "guard": the

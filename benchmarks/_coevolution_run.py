@@ -19,10 +19,11 @@ from functools import partial
 from pathlib import Path
 
 from codeplan.config import read_config
-from codeplan.edit.model import EditRequest
+from codeplan.edit.model import EditRequest, TriagingEditor
 from codeplan.errors import SandboxError
 from codeplan.evolve.changes import production_changes
 from codeplan.evolve.identify import run_impacted
+from codeplan.evolve.judge import judge_passing_tests
 from codeplan.evolve.model import ChangedCode, Identified, ImpactedTest, TestStatus
 from codeplan.evolve.phase import OBSOLETE, _failure, _relevant, sandbox_runners
 from codeplan.evolve.sweep import sweep_suite
@@ -92,9 +93,11 @@ def _run(
     identified: Identified,
     sandbox: Sandbox,
     sweep: bool,
+    judge: TriagingEditor | None = None,
 ) -> list[ImpactedTest]:
     """The product's verdicts on the identified tests (and, with `sweep`, on the failing
-    tests no static link reached), and the ground truth: which changed tests fail on the
+    tests no static link reached; with `judge`, on the passing ones the editor judged),
+    and the ground truth: which changed tests fail on the
     changed tree but pass on the parent, and which ran code the change altered at runtime
     (traced on the parent).  The tree is left changed."""
     started = time.monotonic()
@@ -107,6 +110,12 @@ def _run(
             judged = sweep_suite(replace(identified, tests=reached), sandbox, work, base)
     else:
         judged = run_impacted(reached, sandbox, work)
+    if judge is not None and identified.graph is not None:
+        changes = production_changes(work)
+        judged = judge_passing_tests(
+            judged, changes, identified.graph, FolderTree(work).read, judge
+        )
+        case.judged = True
     changed, _ = _outcomes(sandbox, work, case.truth)
     failing = {t for t, outcome in changed.items() if outcome in ("failed", "missing")}
     suspects = failing | {_id(t) for t in judged if t.status is TestStatus.BROKEN}
@@ -290,7 +299,9 @@ def _print_run(cases: list[Case]) -> dict[str, dict[str, float]]:
     verdicts = Counter(
         ("changed" if t in c.truth else "unchanged", v) for c in ran for t, v in c.verdicts.items()
     )
-    print("  verdicts of the identified tests:", dict(sorted(verdicts.items())))
+    judged = sum(1 for c in ran if c.judged)
+    with_judge = f" (the editor judged the passing ones in {judged} cases)" if judged else ""
+    print(f"  verdicts of the identified tests{with_judge}:", dict(sorted(verdicts.items())))
     summary = summarise_run(cases)
     _print_table(summary, {"recall(breaks)": "recall_breaks", "recall(exec)": "recall_executing"})
     return summary

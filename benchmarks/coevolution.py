@@ -23,8 +23,8 @@ Also the recall of the changed tests that reference the changed code (whose text
 a changed block's name): the target is ≥ 0.95 at precision far above the mention baseline.
 
     python benchmarks/coevolution.py REPO_PATH [--max-commits N] [--max-seconds S]
-        [--max-cases N] [--max-depth N] [--run] [--update-sample N] [--backend local|docker]
-        [--json]
+        [--max-cases N] [--max-depth N] [--run [--judge]] [--update-sample N]
+        [--backend local|docker] [--json]
 
 `--run` (dynamic) runs, on each co-change case, the tests in the sandbox the way the
 product's `codeplan tests impacted --run` does (`sweep_suite`: the whole suite, the
@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -65,6 +66,7 @@ from pathlib import Path
 
 import git
 
+from codeplan.api import make_llm_editor
 from codeplan.edit.apply import block_text
 from codeplan.errors import CodePlanError, SandboxError
 from codeplan.evolve.experiences import python_sources
@@ -233,6 +235,7 @@ class Settings:
     backend: str = "local"
     sweep: bool = True  # --run as the product runs it: the whole suite, failures checked
     max_depth: int = DEFAULT_DEPTH  # steps through helpers (`tests impacted --max-depth`)
+    judge: bool = False  # with run: the LLM stage, on the endpoint the environment names
 
 
 def run_cases(repo_path: Path, settings: Settings) -> tuple[list[Case], bool]:
@@ -257,6 +260,8 @@ def run_cases(repo_path: Path, settings: Settings) -> tuple[list[Case], bool]:
         checkout = git.Repo(work)
         options = GraphOptions(cache_dir=Path(scratch) / "cache", languages=("python",))
         sandbox: Sandbox | None = None
+        # the endpoint is found as `codeplan run` finds it; its cache stays in the scratch
+        judge = make_llm_editor(work, {}, os.environ) if settings.judge and run else None
         updated = 0
         for found in find_commits(checkout, settings.max_commits):
             if time.monotonic() - started > settings.max_seconds:
@@ -277,7 +282,7 @@ def run_cases(repo_path: Path, settings: Settings) -> tuple[list[Case], bool]:
             if sandbox is None:
                 sandbox = _open(work, settings.backend)
             try:
-                judged = _run(case, work, found, tests, sandbox, settings.sweep)
+                judged = _run(case, work, found, tests, sandbox, settings.sweep, judge)
                 if updated < settings.update_sample and _broken(case, judged):
                     updated += 1
                     _update(case, work, found, judged, sandbox, options)
@@ -358,6 +363,11 @@ def main() -> int:
         "--no-sweep", action="store_true",
         help="--run only the identified tests, not the whole suite",
     )  # fmt: skip
+    parser.add_argument(
+        "--judge", action="store_true",
+        help="with --run: the LLM stage (`tests impacted --judge`) on the OpenAI-compatible"
+        " endpoint OPENAI_BASE_URL / OPENAI_API_KEY / CODEPLAN_MODEL name",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the cases as JSON too")
     args = parser.parse_args()
     settings = Settings(
@@ -369,6 +379,7 @@ def main() -> int:
         args.backend,
         sweep=not args.no_sweep,
         max_depth=args.max_depth,
+        judge=args.judge,
     )
     started = time.monotonic()
     cases, stopped = run_cases(args.repo.resolve(), settings)

@@ -261,21 +261,27 @@ def test_cli_without_changes_is_an_error(repo: Path) -> None:
     assert outcome.exit_code == 1 and "no changes" in outcome.err
 
 
-def test_the_coevolution_benchmark_runs_and_updates_with_the_commits_tests(repo: Path) -> None:
-    """benchmarks/coevolution.py --run --update-sample on one co-change commit: the argument
-    swap with its three direct tests updated; they break on the production change alone,
-    identify finds them, and the commit's version of each passes the update loop."""
+def commit_the_swap(repo: Path) -> None:
+    """One co-change commit: price_with_tax's arguments swapped, callers and tests too;
+    and benchmarks/ importable."""
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from codemods import swapped
 
-    from benchmarks.coevolution import Settings, run_cases, summarise_run
-
     for path in ("inventory/pricing.py", "inventory/reports.py", "tests/test_pricing.py"):
         file = repo / path
         file.write_text(swapped(file.read_text()) or file.read_text())
     git(repo, "commit", "-qam", "swap price_with_tax's arguments")
+
+
+def test_the_coevolution_benchmark_runs_and_updates_with_the_commits_tests(repo: Path) -> None:
+    """benchmarks/coevolution.py --run --update-sample on one co-change commit: the argument
+    swap with its three direct tests updated; they break on the production change alone,
+    identify finds them, and the commit's version of each passes the update loop."""
+    from benchmarks.coevolution import Settings, run_cases, summarise_run
+
+    commit_the_swap(repo)
     cases, stopped = run_cases(repo, Settings(max_commits=5, run=True, update_sample=1))
     assert not stopped and len(cases) == 1
     case = cases[0]
@@ -284,6 +290,24 @@ def test_the_coevolution_benchmark_runs_and_updates_with_the_commits_tests(repo:
     assert {case.verdicts[t] for t in case.breaks} == {"broken"}
     assert {case.updates[t] for t in case.breaks} == {"updated"}
     assert summarise_run(cases)["run:broken"]["recall_breaks"] == 1.0
+
+
+def test_the_coevolution_benchmark_measures_the_judge_on_an_endpoint(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmarks.coevolution import Settings, run_cases
+
+    commit_the_swap(repo)
+    with ScriptedOpenAI(responder=lambda body: "CHANGE: NONE") as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        cases, _ = run_cases(repo, Settings(max_commits=5, run=True, judge=True))
+        asked = len(server.requests)
+    (case,) = cases
+    assert case.judged and asked == 1
+    # the broken stay broken; every passing test linked to the change was cleared
+    assert {case.verdicts[t] for t in case.breaks} == {"broken"}
+    assert "unaffected" in case.verdicts.values() and "stale" not in case.verdicts.values()
 
 
 def test_a_test_module_that_no_longer_imports_is_broken_and_the_rest_still_run(
