@@ -209,3 +209,21 @@ def test_bulk_assembly_equals_adding_blocks_and_edges_one_by_one() -> None:
     assert list(batched.edges()) == list(bulk.edges())
     assert batched.relation_counts() == one_by_one.relation_counts()
     assert batched.edge_count() == one_by_one.edge_count()
+
+
+def test_a_repeated_reference_is_resolved_once_at_its_first_line(tmp_path: Path) -> None:
+    from codeplan.graph import Relation
+    from codeplan.graph.python import PythonAnalyzer
+
+    source = (
+        "import os\n\n\ndef run():\n    helper(os.getcwd())\n    helper(os.getcwd())\n\n\n"
+        "def helper(x):\n    return x\n"
+    )
+    facts = PythonAnalyzer().extract("app.py", source.encode())
+    refs = [(owner, expr, context) for owner, expr, context, _ in facts.data["refs"]]
+    assert len(refs) == len({repr(ref) for ref in refs})
+    (tmp_path / "app.py").write_text(source)
+    graph = build_graph(tmp_path, GraphOptions(use_cache=False)).graph
+    calls = [(e.source, e.target, e.line) for e in graph.edges(Relation.CALLS)]
+    assert calls == [("app.py::run", "app.py::helper", 5)]
+    assert [(u.name, u.line) for u in graph.unresolved("app.py::run")] == [("os.getcwd", 5)]

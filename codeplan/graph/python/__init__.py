@@ -23,7 +23,8 @@ from codeplan.graph.python.resolve import PythonResolver
 __all__ = ["PythonAnalyzer", "module_name_for", "parse_python"]
 
 # Bump whenever extraction output changes: cached facts of older versions are ignored.
-_EXTRACTION_VERSION = "python-5"  # 5: interface hashed from a memo-less pickle
+# 5: interface hashed from a memo-less pickle; 6: repeated references recorded once
+_EXTRACTION_VERSION = "python-6"
 _DEEP_STACK_BYTES = 512 * 1024 * 1024
 _DEEP_RECURSION_LIMIT = 1_000_000
 

@@ -88,7 +88,7 @@ class PythonExtractor(FactRecorder):
             "classes": self.classes,
             "functions": self.functions,
             "fields": self.fields,
-            "refs": self.refs,
+            "refs": self.distinct_refs(),
             "all": self.all_names,
         }
 

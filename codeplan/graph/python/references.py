@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 from typing import Any
 
 from tree_sitter import Node
@@ -23,6 +24,26 @@ class ReferenceCollector:
 
     def __init__(self) -> None:
         self.refs: list[list[Any]] = []
+
+    def distinct_refs(self) -> list[list[Any]]:
+        """`self.refs` without repeats.  A reference with the owner, expression and
+        context of an earlier one resolves the same way (a scope's bindings are the whole
+        file's, wherever the reference stands), and resolution keeps only the smallest
+        line of each edge it yields, so the earlier one takes the smaller line and the
+        later one goes.  Nearly a third of Django's references repeat (`self.assertEqual`
+        in a test, `models.CharField` in a model): a sixth of its resolution time."""
+        first: dict[tuple[str, bytes, str], list[Any]] = {}
+        for ref in self.refs:
+            owner, expr, context, line = ref
+            # marshal version 0 writes equal values as equal bytes (no references back to
+            # shared objects, no interned strings), and is many times faster than repr
+            key = (owner, marshal.dumps(expr, 0), context)
+            kept = first.get(key)
+            if kept is None:
+                first[key] = ref
+            elif line < kept[3]:
+                kept[3] = line
+        return list(first.values())
 
     def _bind_targets(self, target: Node | None, scope: Scope, values: list[Expr]) -> None:
         if target is None:

@@ -228,7 +228,9 @@ class PythonResolver(Inference):
             scope = scopes[current]
             entries = scope["bindings"].get(name) if first or scope["kind"] != "class" else None
             if entries:
-                kinds = {e[0] for e in entries}
+                # a plain list, not a set: most names have one binding, and this runs for
+                # every name a file mentions
+                kinds = [e[0] for e in entries]
                 if "global" in kinds:
                     current = path
                     first = False
@@ -256,17 +258,22 @@ class PythonResolver(Inference):
                     site.emit(target, Relation.USES)
                 values.extend(as_inferred(self._field_values(target)))
             elif kind == "assign" or kind == "param":
-                evaluation_scope = scope_id
-                if kind == "param":
-                    parent = self._scope_parent(path, scope_id)
-                    evaluation_scope = parent or scope_id
                 key = (f"{scope_id}\0{name}", "local")
                 values.extend(
                     self._memoised(
-                        key, lambda s=evaluation_scope, e=exprs: self._infer_all(e, path, s)
+                        key,
+                        lambda p=kind == "param", e=exprs: self._infer_all(
+                            e, path, self._evaluation_scope(path, scope_id, p)
+                        ),
                     )
                 )
         return dedupe(values)
+
+    def _evaluation_scope(self, path: str, scope_id: str, is_param: bool) -> str:
+        """Where a local's values are evaluated: a parameter's default and annotation
+        belong to the scope around its function (found only on a memo miss: `self` is
+        looked up from every method, and the memo nearly always has it)."""
+        return (self._scope_parent(path, scope_id) if is_param else None) or scope_id
 
     def _import_value(self, path: str, import_id: str, name: str) -> list[Value]:
         # memoised: it also cuts import cycles (`from .a import a` inside a.py)
