@@ -198,6 +198,13 @@ def test_bulk_assembly_equals_adding_blocks_and_edges_one_by_one() -> None:
     assert bulk.kind_counts() == one_by_one.kind_counts()
     assert bulk.edge_count() == one_by_one.edge_count() == len(edges)
     assert any(r.line == 999 for r in bulk.related(extra[0].source))
+    # edges with the same line and flag share their attributes: changing one changes
+    # no other
+    sharing = [e for e in ordered[1:] if (e.line, e.stale) == (ordered[0].line, ordered[0].stale)]
+    assert sharing
+    for graph in (bulk, one_by_one):
+        now = {(e.source, e.target, e.relation): e.line for e in graph.edges()}
+        assert all(now[e.source, e.target, e.relation] == e.line for e in sharing)
     # a build adds each file's edges as its resolution arrives: batches into a graph that
     # already has edges must come out the same
     batched = CodeGraph()
