@@ -85,9 +85,13 @@ def update_obsolete_tests(
     # reaches it (evolve/sweep.py)
     with revision_tree(workspace.root, base) as base_tree:
         identified = sweep_suite(found, sandbox, workspace.root, base_tree)
+    judging = judge and isinstance(editor, TriagingEditor) and found.graph is not None
+    if not judging and not any(t.status in OBSOLETE for t in identified):
+        return TestUpdates(tuple(identified), (), None)
     changes = production_changes(workspace.root, base, head)
-    if judge and isinstance(editor, TriagingEditor) and found.graph is not None:
+    if judging:
         # the LLM stage: which passing tests check what the change altered (evolve/judge.py)
+        assert isinstance(editor, TriagingEditor) and found.graph is not None
         identified = judge_passing_tests(identified, changes, found.graph, workspace.read, editor)
     obsolete = [t for t in identified if t.status in OBSOLETE]
     if not obsolete:

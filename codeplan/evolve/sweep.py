@@ -92,7 +92,7 @@ def sweep_suite(
     watched_result = [_watched(test, executed, changed, found.traceable) for test in result]
     for node in sorted(executed.keys() - listed):
         ran = [code for code in changed if code.run_in(executed[node])]
-        if ran and not _fails(outcomes_now.get(node, [])) and node in outcomes_now:
+        if ran and node in outcomes_now and not _fails(outcomes_now[node]):
             watched_result.append(_runs_changed_code(node, ran))
     return watched_result
 
