@@ -24,7 +24,7 @@ __all__ = ["PythonAnalyzer", "module_name_for", "parse_python"]
 
 # Bump whenever extraction output changes: cached facts of older versions are ignored.
 # 5: interface hashed from a memo-less pickle; 6: repeated references recorded once
-_EXTRACTION_VERSION = "python-6"
+_EXTRACTION_VERSION = "python-7"
 _DEEP_STACK_BYTES = 512 * 1024 * 1024
 _DEEP_RECURSION_LIMIT = 1_000_000
 

@@ -9,6 +9,8 @@ Extraction turns tree-sitter nodes into these lists; resolution evaluates them. 
     ["s", class_id]        super() inside a method of class_id
     ["b", block_id]        a block itself (a class or function object)
     ["i", expr]            an instance of the class that expr denotes (annotations)
+    ["dt", "pkg.Foo"]      an instance of the class a docstring names (doctypes.py): seen
+                           from the scope, else as an absolute path in the repository
     ["u", expr, expr]      either value (`a or b`, `a if c else b`)
     ["el", expr]           a container whose elements are expr (`list[Foo]`)
     ["it", expr]           an element of the container expr (`for x in expr`, `expr[i]`)

@@ -24,6 +24,7 @@ from typing import Any
 from tree_sitter import Node
 
 from codeplan.graph.model import BlockKind
+from codeplan.graph.python.doctypes import DocumentedTypes, docstring_of, documented_types
 from codeplan.graph.python.exprs import (
     UNKNOWN,
     Expr,
@@ -246,16 +247,20 @@ class PythonExtractor(FactRecorder):
             function_id, "function", scope.id, class_id=parent if in_class else scope.class_id
         )
         self.scopes[function_id] = function_scope
+        body = definition.child_by_field_id(Field.BODY)
+        documented = documented_types(docstring_of(body))
         info: dict[str, Any] = {
             "kind": method_kind,
-            "ret_ann": annotation_types(definition.child_by_field_id(Field.RETURN_TYPE)),
+            "ret_ann": annotation_types(definition.child_by_field_id(Field.RETURN_TYPE))
+            or [["dt", name] for name in documented.returns],
             "returns": [],
             "class": parent if in_class else None,
         }
         self.functions[function_id] = info
-        self._parameters(definition, scope, function_scope, parent if in_class else None, info)
+        self._parameters(
+            definition, scope, function_scope, parent if in_class else None, info, documented
+        )
         first_ref = len(self.refs)
-        body = definition.child_by_field_id(Field.BODY)
         if body is not None:
             self._body(body, function_scope, f"{qualname}.", function_id, top_level=False)
         self._finish_function_scope(function_scope, info, first_ref)
@@ -267,6 +272,7 @@ class PythonExtractor(FactRecorder):
         scope: Scope,
         class_id: str | None,
         info: dict[str, Any],
+        documented: DocumentedTypes,
     ) -> None:
         parameters = definition.child_by_field_id(Field.PARAMETERS)
         if parameters is None:
@@ -288,7 +294,9 @@ class PythonExtractor(FactRecorder):
                 first = False
             if name_node is None or name_node.type != "identifier":
                 continue
-            values: list[Expr] = annotation_types(annotation)
+            values: list[Expr] = annotation_types(annotation) or [
+                ["dt", name] for name in documented.parameters.get(text(name_node), ())
+            ]
             if annotation is not None:
                 self._visit(annotation, outer, context="annotation")
             if first and class_id is not None and info["kind"] != "staticmethod":

@@ -359,7 +359,28 @@ class PythonResolver(Inference):
                 for v in self._eval(expr[1], path, scope_id, None)
                 if v[0] in ("blk", "ext", "exti") and (v[0] != "blk" or self._is_class(v[1]))
             ]
+        if head == "dt":
+            return [
+                ("inst", class_id) for class_id in self._documented_class(expr[1], path, scope_id)
+            ]
         return []
+
+    def _documented_class(self, dotted: str, path: str, scope_id: str) -> list[str]:
+        """The repository classes a docstring's type names: as the scope sees the name, else
+        as an absolute path (`:rtype: requests.Response` inside requests/api.py, which
+        never imports `requests`).  Prose is loose, so only classes count, never a
+        library's names."""
+        values = self._eval(dotted_expr(dotted), path, scope_id, None)
+        parts = dotted.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            if any(v[0] == "blk" for v in values):
+                break
+            module = self._find_module(".".join(parts[:cut]), path)
+            if module is not None:
+                values = [("mod", module)]
+                for name in parts[cut:]:
+                    values = [found for v in values for found in self._attribute(v, name, None)]
+        return [v[1] for v in values if v[0] == "blk" and self._is_class(v[1])]
 
     def _element_class(self, expr: Expr, path: str, scope_id: str) -> str:
         """The class of a tuple element's instances, or "" when unknown."""

@@ -1,0 +1,147 @@
+"""Types a function's docstring declares, for code that predates annotations.
+
+Many libraries document types only in docstrings, in one of three conventions: reST
+(`:rtype: requests.Response`, `:type url: str`, `:param Session s:`), Google
+(`Returns:` / `Args:` sections, `name (Type): ...`) and NumPy (`Returns` / `Parameters`
+sections underlined with dashes, `name : Type`).  Editors read them (PyCharm, Jedi); so
+does inference here, where no annotation says otherwise.
+
+Only plain class names are kept, dotted or not: `Foo`, `pkg.Foo`, ``:class:`~pkg.Foo` ``,
+`Foo or None`, `Foo | None`, `Optional[Foo]`.  A container (`list of Foo`, `dict`) says
+nothing about the value's own methods, and prose is not a type.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+_REST_RETURN = re.compile(r"^\s*:rtype:\s*(.+?)\s*$", re.MULTILINE)
+_REST_TYPE = re.compile(r"^\s*:type\s+\*{0,2}(\w+)\s*:\s*(.+?)\s*$", re.MULTILINE)
+_REST_PARAM = re.compile(r"^\s*:param\s+([^:]+?)\s+\*{0,2}(\w+)\s*:", re.MULTILINE)
+_SECTION = re.compile(r"^(\s*)(\w[\w ]*?):?\s*$")
+_GOOGLE_ITEM = re.compile(r"^\s*\*{0,2}(\w+)\s*\(([^)]+)\)\s*:")
+_GOOGLE_RETURN = re.compile(r"^\s*([\w.\[\], |`~:]+?)\s*:(?:\s|$)")
+_NUMPY_ITEM = re.compile(r"^\s*\*{0,2}(\w+)\s+:\s+(.+?)\s*$")
+_NUMPY_RULE = re.compile(r"^\s*-{3,}\s*$")
+_HINTS = re.compile(r":rtype|:type|:param|Returns|Yields|Args|Arguments|Parameters")
+_RETURN_SECTIONS = {"returns", "return", "yields"}
+_PARAMETER_SECTIONS = {"args", "arguments", "parameters", "params", "keyword arguments"}
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+_NOT_CLASSES = {"None", "Any", "object", "True", "False", "self"}
+_ROLE = re.compile(r":(?:py:)?(?:class|obj|exc|data):")
+
+
+@dataclass(frozen=True)
+class DocumentedTypes:
+    """The class names a docstring gives for the return value and for each parameter."""
+
+    returns: tuple[str, ...] = ()
+    parameters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+NO_TYPES = DocumentedTypes()
+
+
+def docstring_of(body: Node | None) -> str | None:
+    """The docstring opening a function's or class's body, if it has one."""
+    if body is None or not body.named_children:
+        return None
+    first = body.named_children[0]
+    if first.type != "expression_statement" or not first.named_children:
+        return None
+    literal = first.named_children[0]
+    if literal.type != "string" or literal.text is None:
+        return None
+    return literal.text.decode("utf-8", "replace")
+
+
+def documented_types(docstring: str | None) -> DocumentedTypes:
+    if not docstring or _HINTS.search(docstring) is None:
+        return NO_TYPES
+    returns = [t for found in _REST_RETURN.findall(docstring) for t in class_names(found)]
+    parameters: dict[str, list[str]] = {}
+    for name, spec in _REST_TYPE.findall(docstring):
+        parameters.setdefault(name, []).extend(class_names(spec))
+    for spec, name in _REST_PARAM.findall(docstring):
+        parameters.setdefault(name, []).extend(class_names(spec))
+    for section, lines in _sections(docstring):
+        if section in _RETURN_SECTIONS and not returns and lines:
+            returns.extend(_section_return(lines))
+        elif section in _PARAMETER_SECTIONS:
+            for line in lines:
+                item = _GOOGLE_ITEM.match(line) or _NUMPY_ITEM.match(line)
+                if item is not None:
+                    parameters.setdefault(item.group(1), []).extend(class_names(item.group(2)))
+    return DocumentedTypes(
+        returns=tuple(dict.fromkeys(returns)),
+        parameters={name: tuple(dict.fromkeys(ts)) for name, ts in parameters.items() if ts},
+    )
+
+
+def class_names(spec: str) -> list[str]:
+    """The classes a type in prose may be: `A or B`, `A | None`, `Optional[A]`, ``:class:`~A` ``.
+    Anything else (a container, a phrase) yields nothing."""
+    spec = _ROLE.sub("", spec).replace("`", "").replace("~", "").strip().rstrip(".")
+    optional = re.fullmatch(r"(?:typing\.)?Optional\[(.+)\]", spec)
+    if optional:
+        spec = optional.group(1)
+    spec = re.sub(r",?\s*optional$", "", spec)
+    names = []
+    for part in re.split(r"\s+or\s+|\s*\|\s*|\s*,\s*", spec):
+        part = part.strip()
+        if not _DOTTED.fullmatch(part):
+            return []  # `list of Foo`, `dict[str, Foo]`, a sentence: not a class
+        if part not in _NOT_CLASSES:
+            names.append(part)
+    return names
+
+
+def _sections(docstring: str) -> list[tuple[str, list[str]]]:
+    """Google (`Returns:` then indented lines) and NumPy (`Returns` over a dashed rule)
+    sections: each lower-cased heading with the lines of its body."""
+    lines = docstring.splitlines()
+    found: list[tuple[str, list[str]]] = []
+    index = 0
+    while index < len(lines):
+        heading = _SECTION.match(lines[index])
+        numpy = index + 1 < len(lines) and _NUMPY_RULE.match(lines[index + 1]) is not None
+        google = heading is not None and lines[index].rstrip().endswith(":")
+        if heading is None or not (numpy or google):
+            index += 1
+            continue
+        indent = len(heading.group(1))
+        index += 2 if numpy else 1
+        body: list[str] = []
+        while index < len(lines):
+            line = lines[index]
+            if line.strip() and _indent(line) <= indent and not numpy:
+                break
+            if numpy and not line.strip() and body:
+                break
+            if line.strip():
+                body.append(line)
+            index += 1
+        found.append((heading.group(2).strip().lower(), body))
+    return found
+
+
+def _section_return(lines: list[str]) -> list[str]:
+    """A Returns section's type: NumPy puts it alone on the first line, Google before a
+    colon (`Response: the reply`); a first line of prose has none."""
+    first = lines[0].strip()
+    numpy = _NUMPY_ITEM.match(first)  # `name : Type`
+    if numpy is not None:
+        return class_names(numpy.group(2))
+    google = _GOOGLE_RETURN.match(first)
+    if google is not None:
+        return class_names(google.group(1))
+    if _DOTTED.fullmatch(first) or first.startswith(("Optional[", ":class:")):
+        return class_names(first)
+    return []
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())

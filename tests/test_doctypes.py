@@ -1,0 +1,100 @@
+"""Types read from docstrings (codeplan/graph/python/doctypes.py); the resolution side is
+the `docstring_types` call-graph case."""
+
+from __future__ import annotations
+
+import pytest
+
+from codeplan.graph.python.doctypes import class_names, documented_types
+
+
+@pytest.mark.parametrize(
+    ("spec", "names"),
+    [
+        ("requests.Response", ["requests.Response"]),
+        (":class:`Response <Response>`", []),  # a role with a label is prose, not a name
+        (":class:`~pkg.models.Response`", ["pkg.models.Response"]),
+        (":py:class:`Session` or None", ["Session"]),
+        ("Response | None", ["Response"]),
+        ("Optional[Response]", ["Response"]),
+        ("str, optional", ["str"]),
+        ("A or B", ["A", "B"]),
+        ("list of Response", []),
+        ("dict[str, Response]", []),
+        ("the response object", []),
+        ("None", []),
+    ],
+)
+def test_class_names_keep_plain_classes_only(spec: str, names: list[str]) -> None:
+    assert class_names(spec) == names
+
+
+def test_rest_fields() -> None:
+    found = documented_types(
+        """Send it.
+
+        :param url: where to.
+        :type url: str
+        :param Session session: with what.
+        :param timeout: how long.
+        :type timeout: float or None
+        :rtype: requests.Response
+        """
+    )
+    assert found.returns == ("requests.Response",)
+    assert found.parameters == {"url": ("str",), "session": ("Session",), "timeout": ("float",)}
+
+
+def test_google_sections() -> None:
+    found = documented_types(
+        """Send it.
+
+        Args:
+            url (str): where to.
+            *args: passed on.
+            session (Session, optional): with what; a line
+                that wraps (Wrapped): is not an argument.
+
+        Returns:
+            Response: what came back.
+        """
+    )
+    assert found.returns == ("Response",)
+    assert found.parameters == {"url": ("str",), "session": ("Session",)}
+
+
+def test_google_returns_in_prose_has_no_type() -> None:
+    assert documented_types("Do.\n\nReturns:\n    The response, decoded.\n").returns == ()
+
+
+def test_numpy_sections() -> None:
+    found = documented_types(
+        """Send it.
+
+        Parameters
+        ----------
+        url : str
+            Where to.
+        session : Session, optional
+            With what.
+
+        Returns
+        -------
+        Response
+            What came back.
+        """
+    )
+    assert found.returns == ("Response",)
+    assert found.parameters == {"url": ("str",), "session": ("Session",)}
+
+
+def test_numpy_named_return() -> None:
+    assert documented_types("Do.\n\nReturns\n-------\nreply : Response\n    It.\n").returns == (
+        "Response",
+    )
+
+
+@pytest.mark.parametrize("docstring", [None, "", "Just prose: with a colon.", "Returns nothing."])
+def test_no_types(docstring: str | None) -> None:
+    found = documented_types(docstring)
+    assert found.returns == () and found.parameters == {}
