@@ -16,8 +16,9 @@ Reported beside it (micro-averaged precision and recall over all cases):
 - do-nothing: no test at all;
 - naming: every test in test_x.py / x_test.py for a changed x.py;
 - mention: every test function whose text mentions a changed production block's name;
-- identify at score cuts: direct calls only (≥ 1.0), + helpers (≥ 0.6), + history (≥ 0.45),
-  everything (+ naming).
+- identify at score cuts: direct calls only (≥ 1.0), + helpers (≥ 0.6), + history (≥ 0.45:
+  every test that calls or names the changed code), everything (+ two-step helper paths
+  of tests that never name it, 0.4, and naming, 0.3).
 
 Also the recall of the changed tests that reference the changed code (whose text mentions
 a changed block's name): the target is ≥ 0.95 at precision far above the mention baseline.

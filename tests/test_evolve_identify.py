@@ -16,7 +16,7 @@ from planner_helpers import example_repo
 
 from codeplan.cli.tests_cmd import FOLD_SEEN_RUNNING
 from codeplan.config import read_config
-from codeplan.evolve.identify import identify, run_impacted
+from codeplan.evolve.identify import UNNAMED_HELPER_SCORE, identify, run_impacted
 from codeplan.evolve.judge import JUDGE_TASK
 from codeplan.evolve.model import ImpactedTest, TestStatus
 from codeplan.evolve.sweep import sweep_suite
@@ -92,10 +92,16 @@ def test_tests_calling_the_changed_function_come_first(repo: Path) -> None:
         assert any(r.kind == "calls" and "price_with_tax" in r.detail for r in test.reasons)
     line_total = by_name(found)["test_line_total_uses_the_products_tax_category"]
     assert [r.detail for r in line_total.reasons if r.kind == "helper"] == [
-        "calls `line_total`, which calls `price_with_tax` (2 steps)"
+        "calls `line_total`, which calls `price_with_tax` (2 steps); the test never names it"
     ]
+    assert line_total.score == UNNAMED_HELPER_SCORE  # below every test naming the change
     assert [t.score for t in found] == sorted((t.score for t in found), reverse=True)
     assert "test_apply_discount" not in by_name(found)
+    named = identify(repo, history=False, min_score=UNNAMED_HELPER_SCORE + 0.01).tests
+    assert [t.qualname for t in named] == [
+        t.qualname for t in found if t.score > UNNAMED_HELPER_SCORE
+    ]
+    assert line_total.qualname not in {t.qualname for t in named} and len(named) >= len(DIRECT)
 
 
 def test_helpers_and_fixtures_lead_to_the_change(repo: Path) -> None:
@@ -105,7 +111,7 @@ def test_helpers_and_fixtures_lead_to_the_change(repo: Path) -> None:
     edit(repo / "inventory" / "pricing.py", PRICE, SWAPPED)
     found = by_name(identify(repo, history=False).tests)
     helper = found["test_through_a_helper"]
-    assert kinds(helper) == {"helper"} and helper.score == 0.8
+    assert kinds(helper) == {"helper"} and helper.score == UNNAMED_HELPER_SCORE
     assert "calls `make_gross`, which calls `price_with_tax`" in helper.reasons[0].detail
     fixture = found["test_through_a_fixture"]
     assert fixture.reasons[0].detail.startswith(
@@ -178,7 +184,8 @@ def test_an_autouse_fixture_leads_to_every_test_in_its_scope(repo: Path) -> None
     found = by_name(identify(repo, history=False).tests)
     test = found["TestWithAPrice.test_reads_what_the_autouse_fixture_made"]
     assert test.reasons[0].detail == (
-        "uses the fixture `TestWithAPrice.setup`, which calls `price_with_tax` (2 steps)"
+        "uses the fixture `TestWithAPrice.setup`, which calls `price_with_tax` (2 steps);"
+        " the test never names it"
     )
     assert "TestWithout.test_elsewhere" not in found  # another class: not its scope
 

@@ -77,6 +77,16 @@ def impacted(
     no_history: Annotated[
         bool, typer.Option("--no-history", help="Skip the evidence of past co-changes.")
     ] = False,
+    min_score: Annotated[
+        float,
+        typer.Option(
+            "--min-score",
+            min=0.0,
+            help="Leave out tests whose static evidence scores lower: 1.0 calls a changed"
+            " block, 0.5-0.8 reaches one through helpers and names it, 0.45 changed with it"
+            " before, 0.4 reaches one without naming it, 0.3 naming convention only.",
+        ),
+    ] = 0.0,
     judge: JudgeOpt = False,
     editor: EditorOpt = None,
     model: ModelOpt = None,
@@ -89,7 +99,14 @@ def impacted(
             raise ConfigError("--judge judges the tests a run found passing: add --run")
         judging = _judging_editor(path, editor, model) if judge else None
         with streams.err.status("finding the impacted tests"):
-            found = identify(path, base, head, max_depth=max_depth, history=not no_history)
+            found = identify(
+                path,
+                base,
+                head,
+                max_depth=max_depth,
+                history=not no_history,
+                min_score=min_score,
+            )
         tests = found.tests
         if run and (tests or sweep):
             sandbox = open_sandbox_for_cli(streams, path, backend)

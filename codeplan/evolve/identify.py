@@ -13,7 +13,11 @@ Static evidence, strongest first (each test keeps its best of each kind):
 A test with several kinds of evidence gets 0.05 more per extra kind (at most two).  History,
 naming and helper paths of three steps or more count only for a test whose text names a
 changed block (a constructor by its class): on real history, without that gate they
-flag mostly tests nobody needed to touch (benchmarks/coevolution.py).
+flag mostly tests nobody needed to touch (benchmarks/coevolution.py).  A two-step helper
+path still counts for a test that names none, but ranks last (0.4): through a library's
+entry point (`requests.get`) it reaches most of the suite, and on requests' history a
+fortieth of the tests it flagged that way had been changed, all in style commits.  The
+ranking is what `tests impacted --min-score` cuts.
 
 What running them says is codeplan/evolve/verdict.py (`run_impacted`, re-exported here);
 the search behind "calls" and "helper" is codeplan/evolve/reach.py.
@@ -43,6 +47,7 @@ from codeplan.validate.parsers import is_test_path
 __all__ = ["identify", "run_impacted"]
 
 _SCORES = {"history": 0.45, "naming": 0.3}
+UNNAMED_HELPER_SCORE = 0.4  # below every evidence of a test that names the changed code
 DEFAULT_DEPTH = 5  # on real history, deeper finds no more (benchmarks/coevolution.py)
 
 
@@ -53,6 +58,7 @@ def identify(
     *,
     max_depth: int = DEFAULT_DEPTH,
     history: bool = True,
+    min_score: float = 0.0,
     options: GraphOptions | None = None,
 ) -> Identified:
     """The tests the production changes from `base` to `head` (None: the working tree)
@@ -105,9 +111,12 @@ def identify(
             continue
         # weak evidence alone flags many tests no one needs to touch: it counts only
         # when the test itself names a changed block
-        for kind, (score, _) in list(known.items()):
+        for kind, (score, evidence) in list(known.items()):
             if kind in ("history", "naming") or (kind == "helper" and score < 0.8):
                 del known[kind]
+            elif kind == "helper":
+                unnamed = f"{evidence.detail}; the test never names it"
+                known[kind] = (UNNAMED_HELPER_SCORE, Evidence(kind, unnamed))
         if not known:
             del found[test_id]
     observed = [c for c in changes if c.change.new is not None and OBSERVED & set(c.labels)]
@@ -120,6 +129,7 @@ def identify(
         (_impacted(new.block(test_id), known) for test_id, known in found.items()),
         key=lambda t: (-t.score, t.path, t.qualname),
     )
+    tests = [t for t in tests if t.score >= min_score]
     changed = tuple(
         sorted(
             (_changed_code(c) for c in observable if _traceable(c)),
