@@ -86,11 +86,14 @@ class Planner:
         concurrency: int = 1,
         env: Mapping[str, str] | None = None,
         evolve_tests: bool = False,
+        judge_tests: bool = False,
     ) -> None:
         """`evolve_tests`: once a run is done, update the tests it made obsolete, each
-        checked in the configured sandbox ([sandbox] backend)."""
+        checked in the configured sandbox ([sandbox] backend); `judge_tests` (implies it):
+        the editor also judges which passing tests the change made stale."""
         self.repo = repo
-        self.evolve_tests = evolve_tests
+        self.evolve_tests = evolve_tests or judge_tests
+        self.judge_tests = judge_tests
         self.env = dict(os.environ if env is None else env)
         self.budget = budget or Budget()
         self.concurrency = concurrency
@@ -130,7 +133,11 @@ class Planner:
             budget=self.budget,
             concurrency=self.concurrency,
             settings=RunSettings(
-                task=task, mode=mode, concurrency=self.concurrency, evolve_tests=self.evolve_tests
+                task=task,
+                mode=mode,
+                concurrency=self.concurrency,
+                evolve_tests=self.evolve_tests,
+                judge_tests=self.judge_tests,
             ),
             **seeding,
         )
@@ -161,6 +168,7 @@ class Planner:
             concurrency=self.concurrency,
             secrets=environment_secrets(self.env),
             evolve_tests=self.evolve_tests or None,  # the run's own setting unless asked
+            judge_tests=self.judge_tests or None,
         )
 
 

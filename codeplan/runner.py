@@ -210,8 +210,9 @@ def resume_run(
     secrets: Sequence[str] = (),
     observer: Observer | None = None,
     evolve_tests: bool | None = None,
+    judge_tests: bool | None = None,
 ) -> RunResult:
-    """`evolve_tests` None keeps the run's own setting."""
+    """`evolve_tests` and `judge_tests` None keep the run's own settings."""
     root = repo_root.resolve()
     store = RunStore(root)
     record = store.load(run_id or store.latest())
@@ -223,6 +224,8 @@ def resume_run(
     record = replace(record, progress=replace(record.progress, status="running", reason=""))
     if evolve_tests is not None:
         record = replace(record, settings=replace(record.settings, evolve_tests=evolve_tests))
+    if judge_tests is not None:
+        record = replace(record, settings=replace(record.settings, judge_tests=judge_tests))
     planner = planner_options(read_config(root), concurrency)
     session = Session(store, record, workspace, builder, tuple(secrets), observer)
     return _drive(session, editor_factory, oracle_factory(), budget, planner)
@@ -255,7 +258,7 @@ def _drive(
             sandbox = choose_sandbox(oracle, session.workspace.user_root, settings.sandbox)
             update_tests_after_run(
                 session.workspace, session.builder, editor, sandbox, journal,
-                session.record.plan, progress, budget,
+                session.record.plan, progress, budget, judge=settings.judge_tests,
             )  # fmt: skip
     except KeyboardInterrupt:
         session.workspace.reset_uncommitted()

@@ -261,6 +261,58 @@ def test_a_done_run_updates_the_tests_it_made_obsolete(tmp_path: Path) -> None:
     assert pytest_runner(Workspace.open(repo, data["run"]).root)("tests")[0]
 
 
+JUDGES_TESTS = """
+import json
+from codeplan.edit.model import block_id_of
+from codeplan.evolve.judge import JUDGE_TASK
+
+
+class JudgesTests(ForgetsTests):
+    # the planner's triage keeps every block; the judge calls every passing test stale
+    def triage(self, request):
+        ids = frozenset(block_id_of(c.path, c.qualname) for c in request.candidates)
+        if request.task == JUDGE_TASK:
+            with open({judged!r}, "a") as asked:
+                asked.write(json.dumps(sorted(ids)) + "\\n")
+        return ids
+"""
+
+
+def test_a_run_asked_to_judge_tests_updates_the_passing_ones_judged_stale(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    from cli_helpers import run
+    from codemods import TASK
+
+    from codeplan.plan.store import RunStore
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    judged = tmp_path / "judged.jsonl"
+    editor = tmp_path / "judges_tests.py"
+    editor.write_text(
+        FORGETS_TESTS.format(examples=str(examples)) + JUDGES_TESTS.format(judged=str(judged))
+    )
+    args = ("run", TASK, "--seed", "inventory/pricing.py::price_with_tax", "--editor",
+            f"{editor}:JudgesTests", "--no-validate", "--sandbox", "local", "-f", "json")  # fmt: skip
+
+    def test_updates(repo: Path, *flags: str) -> set[str]:
+        outcome = run(*args, *flags, "-C", repo)
+        data = json.loads(outcome.out)
+        assert data["status"] == "done", data["reason"]
+        plan = RunStore(repo).load(data["run"]).plan
+        return {o.block_id for o in plan.obligations.values() if o.causes[0].kind == "test-update"}
+
+    unjudged = test_updates(example_repo(tmp_path / "unjudged"), "--evolve-tests")
+    assert not judged.exists()  # without --judge-tests the judge is never asked
+    judging = test_updates(example_repo(tmp_path / "judging"), "--judge-tests")  # implies evolve
+    asked = [json.loads(line) for line in judged.read_text().splitlines()]
+    assert len(asked) == 1 and asked[0]
+    # every passing test it was asked about, and called stale, became an obligation too
+    assert set(asked[0]) <= judging and unjudged < judging
+
+
 def test_the_runs_budget_also_bounds_the_test_update_step(tmp_path: Path) -> None:
     import json
 

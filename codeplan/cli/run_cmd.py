@@ -23,6 +23,7 @@ from codeplan.cli.run_options import (
     EditorOpt,
     EvolveTestsOpt,
     FormatOpt,
+    JudgeTestsOpt,
     LiveProgress,
     MaxCallsOpt,
     MaxCostOpt,
@@ -78,6 +79,7 @@ def run(
     no_validate: NoValidateOpt = False,
     sandbox: SandboxOpt = None,
     evolve_tests: EvolveTestsOpt = False,
+    judge_tests: JudgeTestsOpt = False,
     apply: ApplyOpt = False,
     branch_prefix: BranchPrefixOpt = "codeplan/",
     commit: CommitOpt = "step",
@@ -102,6 +104,7 @@ def run(
         not no_validate,
         sandbox,
         evolve_tests,
+        judge_tests,
     )
     seeds = tuple(seed or ())
     if not seeds and not seed_uses:
@@ -160,6 +163,7 @@ def propagate(
     no_validate: NoValidateOpt = False,
     sandbox: SandboxOpt = None,
     evolve_tests: EvolveTestsOpt = False,
+    judge_tests: JudgeTestsOpt = False,
     apply: ApplyOpt = False,
     branch_prefix: BranchPrefixOpt = "codeplan/",
     commit: CommitOpt = "step",
@@ -180,6 +184,7 @@ def propagate(
         not no_validate,
         sandbox,
         evolve_tests,
+        judge_tests,
     )
     options = StartOptions(
         task=task,

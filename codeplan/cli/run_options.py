@@ -71,6 +71,14 @@ EvolveTestsOpt = Annotated[
         "in the sandbox (--sandbox; default: the configured one).",
     ),
 ]
+JudgeTestsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--judge-tests",
+        help="With --evolve-tests (implied): also ask the editor which of the passing tests"
+        " the run's change reaches check behaviour it altered, and update those too.",
+    ),
+]
 ApplyOpt = Annotated[
     bool,
     typer.Option("--apply", help="Bring the result into your working tree when the run is done."),
@@ -107,6 +115,7 @@ class RunFlags:
     validate: bool = True
     sandbox: str | None = None
     evolve_tests: bool = False
+    judge_tests: bool = False
 
     def budget(self) -> Budget:
         return Budget(
@@ -135,7 +144,8 @@ class RunFlags:
             concurrency=self.concurrency,
             validate=self.validate,
             sandbox=self.sandbox,
-            evolve_tests=self.evolve_tests,
+            evolve_tests=self.evolve_tests or self.judge_tests,
+            judge_tests=self.judge_tests,
             budget=budget,
         )
 
@@ -154,6 +164,7 @@ class RunFlags:
             validate=settings.validate and overrides.validate,
             sandbox=overrides.sandbox or settings.sandbox,
             evolve_tests=overrides.evolve_tests or settings.evolve_tests,
+            judge_tests=overrides.judge_tests or settings.judge_tests,
         )
 
     def editor_factory(self, root: Path) -> EditorFactory:

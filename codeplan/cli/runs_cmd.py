@@ -19,6 +19,7 @@ from codeplan.cli.run_options import (
     EditorOpt,
     EvolveTestsOpt,
     FormatOpt,
+    JudgeTestsOpt,
     LiveProgress,
     MaxCallsOpt,
     MaxCostOpt,
@@ -54,6 +55,7 @@ def resume(
     no_validate: NoValidateOpt = False,
     sandbox: SandboxOpt = None,
     evolve_tests: EvolveTestsOpt = False,
+    judge_tests: JudgeTestsOpt = False,
     apply: ApplyOpt = False,
     output_format: FormatOpt = OutputFormat.TABLE,
 ) -> None:
@@ -75,6 +77,7 @@ def resume(
             not no_validate,
             sandbox,
             evolve_tests,
+            judge_tests,
         )
         flags = RunFlags.resumed(record.settings, given)
         progress = LiveProgress(streams.err)
@@ -88,7 +91,8 @@ def resume(
                 concurrency=flags.concurrency,
                 secrets=environment_secrets(),
                 observer=progress,
-                evolve_tests=flags.evolve_tests,
+                evolve_tests=flags.evolve_tests or flags.judge_tests,
+                judge_tests=flags.judge_tests,
             )
         finish(streams, root, result, apply, output_format)
 

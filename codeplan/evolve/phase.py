@@ -18,7 +18,14 @@ import git
 from codeplan.config import read_config
 from codeplan.deliver.gitops import revision_tree
 from codeplan.deliver.workspace import Workspace
-from codeplan.edit.model import Editor, EditRequest, MeteredEditor, TriagingEditor, Usage
+from codeplan.edit.model import (
+    Editor,
+    EditRequest,
+    MeteredEditor,
+    TriageRequest,
+    TriagingEditor,
+    Usage,
+)
 from codeplan.errors import EditError, SandboxError
 from codeplan.evolve.changes import production_changes
 from codeplan.evolve.experiences import ExperienceBank
@@ -147,19 +154,24 @@ def update_tests_after_run(
     plan: PlanGraph,
     progress: Progress,
     budget: Budget | None = None,
+    *,
+    judge: bool = False,
 ) -> Progress:
     """A done run's post-phase: its production edits (base to tip) may have made tests
     obsolete; each is updated, recorded in the plan, and committed in the worktree.  A
-    test left broken makes the run unresolved; a failing sandbox or editor stops it."""
+    test left broken makes the run unresolved; a failing sandbox or editor stops it.
+    With `judge`, an editor that can triage first says which passing tests are stale."""
     journal.event("updating-tests")
-    meter = _Meter(editor, budget or Budget(), progress)
+    meter_kind = _TriagingMeter if isinstance(editor, TriagingEditor) else _Meter
+    meter = meter_kind(editor, budget or Budget(), progress)
     try:
         chosen = sandbox()
         for note in chosen.notes:
             journal.event("sandbox-warning", note=note)
         updates = update_obsolete_tests(
-            workspace, builder, meter, chosen, workspace.base_sha, repo_root=workspace.user_root
-        )
+            workspace, builder, meter, chosen, workspace.base_sha,
+            repo_root=workspace.user_root, judge=judge,
+        )  # fmt: skip
     except (SandboxError, EditError, BudgetSpent) as error:
         workspace.reset_uncommitted()
         done = _settle(progress, meter, "stopped", f"updating the obsolete tests: {error}")
@@ -221,18 +233,30 @@ class _Meter:
         self.start = editor.usage if isinstance(editor, MeteredEditor) else None
 
     def __call__(self, request: EditRequest) -> str | None:
+        self._charge()
+        return self.editor(request)
+
+    def _charge(self) -> None:
         # the run's budgets hold here too: the phase spends from what the loop left
         spent = self.budget.exceeded(self.before.usage + self.spent(), self.before.seconds)
         if spent is not None:
             raise BudgetSpent(spent)
         self.calls += 1
-        return self.editor(request)
 
     def spent(self) -> Usage:
         if self.start is None or not isinstance(self.editor, MeteredEditor):
             return Usage(calls=self.calls)
         now, start = self.editor.usage, self.start
         return Usage(*(getattr(now, f.name) - getattr(start, f.name) for f in fields(Usage)))
+
+
+class _TriagingMeter(_Meter):
+    """`_Meter` for an editor that can triage, so the judge's calls are counted too."""
+
+    def triage(self, request: TriageRequest) -> frozenset[str]:
+        assert isinstance(self.editor, TriagingEditor)
+        self._charge()
+        return self.editor.triage(request)
 
 
 def _settle(progress: Progress, meter: _Meter, status: str, reason: str) -> Progress:

@@ -38,6 +38,7 @@ class RunSettings:
     validate: bool = True
     sandbox: str | None = None  # validate in a sandbox: "docker" | "local"; None: on the host
     evolve_tests: bool = False  # once done, update the tests the run made obsolete
+    judge_tests: bool = False  # and first ask the editor which passing ones are stale
     commit: str = "step"  # "step": a commit per edit; "run": one commit, history-aware message
     message_prefix: str | None = None
     budget: dict[str, Any] = field(default_factory=dict)
