@@ -28,7 +28,9 @@ class ResolutionIndex:
         self._blocks: dict[str, Block] = {}
         for facts in self._facts.values():
             self._add(facts)
-        self._frames: list[set[str]] = []
+        # the open tracking frames, innermost last (read directly only by the resolvers'
+        # hottest path, which records into the last as `consult` does)
+        self.frames: list[set[str]] = []
 
     def _add(self, facts: FileFacts) -> None:
         for key in facts.provides:
@@ -69,8 +71,8 @@ class ResolutionIndex:
 
     def consult(self, keys: tuple[str, ...] | frozenset[str] | set[str]) -> None:
         # only the innermost frame records; it hands its keys outward when it closes
-        if self._frames:
-            self._frames[-1].update(keys)
+        if self.frames:
+            self.frames[-1].update(keys)
 
     def block(self, block_id: str) -> Block | None:
         return self._blocks.get(block_id)
@@ -95,13 +97,13 @@ class ResolutionIndex:
         generator-based context costs more than the memo hit it would wrap): the caller
         must `close_frame` in a `finally`."""
         frame: set[str] = set()
-        self._frames.append(frame)
+        self.frames.append(frame)
         return frame
 
     def close_frame(self) -> None:
-        frame = self._frames.pop()
-        if self._frames:
-            self._frames[-1].update(frame)
+        frame = self.frames.pop()
+        if self.frames:
+            self.frames[-1].update(frame)
 
 
 class Resolver(Protocol):

@@ -10,7 +10,7 @@ import hashlib
 import marshal
 import zlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import Any, NamedTuple
 
@@ -151,9 +151,16 @@ class Block:
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> Block:
-        # positional: a warm build decodes a block per definition of the repository, and
-        # keyword arguments from a mapping cost a third more
-        return cls(row[0], _KIND_BY_VALUE[row[1]], *row[2:])
+        # a build decodes a block per definition of the repository: its slots are set
+        # directly, as a frozen dataclass's __init__ cannot (through object.__setattr__,
+        # half again as slow), and a mapping's keyword arguments would cost a third more
+        if len(row) != len(_BLOCK_SLOT_SETTERS):  # defaults to fill: only __init__ knows
+            return cls(row[0], _KIND_BY_VALUE[row[1]], *row[2:])
+        block = _new_object(cls)
+        for set_slot, value in zip(_BLOCK_SLOT_SETTERS, row, strict=True):
+            set_slot(block, value)
+        _BLOCK_SLOT_SETTERS[1](block, _KIND_BY_VALUE[row[1]])
+        return block
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Block:
@@ -175,6 +182,9 @@ class Block:
         )
 
 
+_new_object = object.__new__
+# `Block.from_row`'s: the setters of Block's slots, in the order of its fields (and rows)
+_BLOCK_SLOT_SETTERS = tuple(getattr(Block, f.name).__set__ for f in fields(Block))
 _new_tuple = tuple.__new__
 
 

@@ -45,11 +45,14 @@ class PythonAnalyzer:
             # thread with a bigger stack rather than losing the file
             extractor = PythonExtractor(path, source, module)
             data = _run_with_deep_stack(lambda: extractor.run(tree.root_node))
+        module_block = extractor.blocks[0]
+        whole = module_block.start_byte == 0 and module_block.end_byte == len(source)
         return FileFacts(
             path=path,
             language=self.language,
             analyzer_version=self.version,
-            content_hash=content_hash(source),
+            # the module block usually spans the whole file: its hash is the file's
+            content_hash=module_block.content_hash if whole else content_hash(source),
             blocks=tuple(extractor.blocks),
             interface_hash=_interface_hash(extractor, data),
             provides=frozenset({KEY_PREFIX + module}),

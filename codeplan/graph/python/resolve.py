@@ -25,6 +25,7 @@ from codeplan.graph.python.inference import Inference, Site, Value, as_inferred,
 from codeplan.graph.python.lookup import KEY_PREFIX
 
 _FUNCTION_KINDS = (BlockKind.FUNCTION, BlockKind.METHOD)
+_new_tuple = tuple.__new__  # Edge.from_row's way past the NamedTuple's constructor
 
 
 class PythonResolver(Inference):
@@ -62,8 +63,12 @@ class PythonResolver(Inference):
         return FileResolution(
             path=facts.path,
             # sorted by (source, target, relation value): a Relation is the str of its value,
-            # and no two items share a key, so plain tuple order is that order
-            edges=tuple(Edge(s, t, r, line) for (s, t, r), line in sorted(edges.items())),
+            # and no two items share a key, so plain tuple order is that order; made as
+            # `Edge.from_row` makes them, without the NamedTuple's Python-level constructor
+            edges=tuple(
+                _new_tuple(Edge, (s, t, r, line, False))
+                for (s, t, r), line in sorted(edges.items())
+            ),
             unresolved=tuple(
                 UnresolvedRef(s, n, line, c) for (s, n, c), line in sorted(unresolved.items())
             ),
@@ -229,8 +234,8 @@ class PythonResolver(Inference):
             entries = scope["bindings"].get(name) if first or scope["kind"] != "class" else None
             if entries:
                 # a plain list, not a set: most names have one binding, and this runs for
-                # every name a file mentions
-                kinds = [e[0] for e in entries]
+                # every name a file mentions (a slice for one: a comprehension is a call)
+                kinds = [e[0] for e in entries] if len(entries) > 1 else entries[0][:1]
                 if "global" in kinds:
                     current = path
                     first = False
@@ -259,6 +264,10 @@ class PythonResolver(Inference):
                 values.extend(as_inferred(self._field_values(target)))
             elif kind == "assign" or kind == "param":
                 key = (f"{scope_id}\0{name}", "local")
+                hit = self._memo.get(key)
+                if hit is not None:
+                    values.extend(self._recalled(hit))
+                    continue
                 values.extend(
                     self._memoised(
                         key,
@@ -277,10 +286,11 @@ class PythonResolver(Inference):
 
     def _import_value(self, path: str, import_id: str, name: str) -> list[Value]:
         # memoised: it also cuts import cycles (`from .a import a` inside a.py)
-        return self._memoised(
-            (f"{import_id}\0{name}", "import"),
-            lambda: self._compute_import_value(path, import_id, name),
-        )
+        key = (f"{import_id}\0{name}", "import")
+        hit = self._memo.get(key)
+        if hit is not None:
+            return self._recalled(hit)
+        return self._memoised(key, lambda: self._compute_import_value(path, import_id, name))
 
     def _compute_import_value(self, path: str, import_id: str, name: str) -> list[Value]:
         facts = self.index.facts(path)
@@ -312,21 +322,15 @@ class PythonResolver(Inference):
         if head == "n":
             return self._lookup(path, scope_id, expr[1], site)
         if head == "a":
-            return dedupe(
-                [
-                    v
-                    for base in self._eval(expr[1], path, scope_id, site)
-                    for v in self._attribute(base, expr[2], site)
-                ]
-            )
+            bases = self._eval(expr[1], path, scope_id, site)
+            if len(bases) == 1:  # nearly always: spare the comprehension (a call of its own)
+                return dedupe(self._attribute(bases[0], expr[2], site))
+            return dedupe([v for base in bases for v in self._attribute(base, expr[2], site)])
         if head == "c":
-            return dedupe(
-                [
-                    v
-                    for callee in self._eval(expr[1], path, scope_id, site)
-                    for v in self._call(callee, site)
-                ]
-            )
+            callees = self._eval(expr[1], path, scope_id, site)
+            if len(callees) == 1:
+                return dedupe(self._call(callees[0], site))
+            return dedupe([v for callee in callees for v in self._call(callee, site)])
         if head == "u":
             return dedupe(
                 self._eval(expr[1], path, scope_id, site)
