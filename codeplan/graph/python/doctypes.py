@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-_REST_RETURN = re.compile(r"^\s*:rtype:\s*(.+?)\s*$", re.MULTILINE)
-_REST_TYPE = re.compile(r"^\s*:type\s+\*{0,2}(\w+)\s*:\s*(.+?)\s*$", re.MULTILINE)
-_REST_PARAM = re.compile(r"^\s*:param\s+([^:]+?)\s+\*{0,2}(\w+)\s*:", re.MULTILINE)
+# a field is read on its own line ([ \t], not \s): a match never runs on through a long
+# paragraph, to be retried from each of its positions
+_REST_RETURN = re.compile(r"^[ \t]*:rtype:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
+_REST_TYPE = re.compile(r"^[ \t]*:type[ \t]+\*{0,2}(\w+)[ \t]*:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
+_REST_PARAM = re.compile(r"^[ \t]*:param[ \t]+([^:\n]+?)[ \t]+\*{0,2}(\w+)[ \t]*:", re.MULTILINE)
 _SECTION = re.compile(r"^(\s*)(\w[\w ]*?):?\s*$")
 _GOOGLE_ITEM = re.compile(r"^\s*\*{0,2}(\w+)\s*\(([^)]+)\)\s*:")
 _GOOGLE_RETURN = re.compile(r"^\s*([\w.\[\], |`~:]+?)\s*:(?:\s|$)")
