@@ -98,3 +98,12 @@ def test_numpy_named_return() -> None:
 def test_no_types(docstring: str | None) -> None:
     found = documented_types(docstring)
     assert found.returns == () and found.parameters == {}
+
+
+def test_a_constructor_takes_what_its_class_docstring_documents() -> None:
+    in_class = documented_types(
+        "Poll.\n\nArgs:\n    session (Session): with.\n    n (int): how often.\n"
+    )
+    own = documented_types("Make.\n\n:type n: Count\n")
+    assert own.beside(in_class).parameters == {"session": ("Session",), "n": ("Count",)}
+    assert own.beside(None) is own

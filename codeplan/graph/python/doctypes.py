@@ -43,6 +43,13 @@ class DocumentedTypes:
     returns: tuple[str, ...] = ()
     parameters: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
+    def beside(self, other: DocumentedTypes | None) -> DocumentedTypes:
+        """These types, and the parameters only `other` documents (a class's docstring
+        beside its `__init__`'s)."""
+        if other is None or not other.parameters:
+            return self
+        return DocumentedTypes(self.returns, {**other.parameters, **self.parameters})
+
 
 NO_TYPES = DocumentedTypes()
 

@@ -227,6 +227,9 @@ class PythonExtractor(FactRecorder):
         info: dict[str, Any] = {"bases": bases, "members": {}, "scope": scope.id}
         self.classes[class_id] = info
         body = definition.child_by_field_id(Field.BODY)
+        class_documented = documented_types(docstring_of(body))
+        if class_documented.parameters:
+            self.class_documented[class_id] = class_documented
         if body is not None:
             self._body(body, class_scope, f"{qualname}.", class_id, top_level=False)
         for name, entries in class_scope.bindings.items():
@@ -249,6 +252,8 @@ class PythonExtractor(FactRecorder):
         self.scopes[function_id] = function_scope
         body = definition.child_by_field_id(Field.BODY)
         documented = documented_types(docstring_of(body))
+        if in_class and qualname.rsplit(".", 1)[-1] == "__init__" and parent is not None:
+            documented = documented.beside(self.class_documented.get(parent))
         info: dict[str, Any] = {
             "kind": method_kind,
             "ret_ann": annotation_types(definition.child_by_field_id(Field.RETURN_TYPE))

@@ -9,6 +9,7 @@ from typing import Any
 from tree_sitter import Node
 
 from codeplan.graph.model import Block, BlockKind, block_id, content_hash
+from codeplan.graph.python.doctypes import DocumentedTypes
 from codeplan.graph.python.exprs import UNKNOWN, Expr, annotation_types, expr_of, text
 from codeplan.graph.python.fields import Field
 from codeplan.graph.python.references import ReferenceCollector
@@ -36,6 +37,9 @@ class FactRecorder(ReferenceCollector):
         self.fields_valued_in: dict[str, dict[str, None]] = {}
         self.all_names: list[str] | None = None
         self._statement_count = 0
+        # class id -> the parameters its docstring documents (Google style documents the
+        # constructor's arguments there, not on `__init__`)
+        self.class_documented: dict[str, DocumentedTypes] = {}
 
     # -- blocks ---------------------------------------------------------------------------
 

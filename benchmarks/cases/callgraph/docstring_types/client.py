@@ -17,3 +17,19 @@ def fetch_json(session, url):
 def unknown(session, url):
     """Fetch with a session documented in prose only: no type to read."""
     return session.send(url)
+
+
+class Poller:
+    """Fetches on a schedule.
+
+    Args:
+        session (httpkit.sessions.Session): what it fetches with.
+        interval (float): seconds between fetches.
+    """
+
+    def __init__(self, session, interval):
+        self.session = session
+        self.interval = interval
+
+    def poll(self, url):
+        return self.session.send(url).json()
