@@ -107,3 +107,7 @@ def test_a_constructor_takes_what_its_class_docstring_documents() -> None:
     own = documented_types("Make.\n\n:type n: Count\n")
     assert own.beside(in_class).parameters == {"session": ("Session",), "n": ("Count",)}
     assert own.beside(None) is own
+
+
+def test_what_a_generator_yields_is_not_what_calling_it_returns() -> None:
+    assert documented_types("Walk.\n\nYields:\n    Node: each in turn.\n").returns == ()
