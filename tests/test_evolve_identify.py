@@ -14,7 +14,7 @@ from gitrepo import git
 from openai_server import ScriptedOpenAI
 from planner_helpers import example_repo
 
-from codeplan.cli.tests_cmd import FOLD_SEEN_RUNNING
+from codeplan.cli.tests_cmd import FOLD_AT
 from codeplan.config import read_config
 from codeplan.evolve.identify import UNNAMED_HELPER_SCORE, identify, run_impacted
 from codeplan.evolve.judge import JUDGE_TASK
@@ -466,6 +466,31 @@ def test_the_sweep_watches_which_tests_run_the_changed_functions(repo: Path) -> 
     assert judged["test_calls_it_only_on_python_2"].status is TestStatus.STALE
 
 
+def test_the_table_counts_the_many_tests_that_reach_the_change_without_naming_it(
+    repo: Path,
+) -> None:
+    through_line_total = "".join(
+        f"\n\ndef test_line_{n}() -> None:\n"
+        f'    assert line_total(Product("BK-{n}", "Dune", Decimal("5.00"), "books"), {n})\n'
+        for n in range(FOLD_AT + 1)
+    )
+    header = "from decimal import Decimal\n\nfrom inventory.models import Product\n"
+    header += "from inventory.pricing import line_total\n"
+    add_tests(repo, "test_lines.py", header + through_line_total, "tests through line_total")
+    edit(repo / "inventory" / "pricing.py", PRICE, SWAPPED)
+    listed = json.loads(run("tests", "impacted", repo, "--format", "json").out)
+    unnamed = {d["qualname"] for d in listed if d["score"] == UNNAMED_HELPER_SCORE}
+    assert {f"test_line_{n}" for n in range(FOLD_AT + 1)} <= unnamed
+    table = run("tests", "impacted", repo, width=400)
+    assert table.exit_code == 0, table.err
+    assert "test_line_" not in table.out
+    assert f"and {len(unnamed)} more tests reach the changed code through a helper" in table.out
+    assert "tests/test_pricing.py::test_price_with_tax_applies_the_category_rate" in table.out
+    # and a cut above their score leaves them out
+    few = run("tests", "impacted", repo, "--min-score", "0.45", "--format", "json")
+    assert not {d["qualname"] for d in json.loads(few.out)} & unnamed
+
+
 def test_the_table_counts_the_many_tests_only_the_run_saw_running_the_change(
     repo: Path,
 ) -> None:
@@ -473,7 +498,7 @@ def test_the_table_counts_the_many_tests_only_the_run_saw_running_the_change(
         f"\n\ndef test_rounding_{n}() -> None:\n"
         f'    rounding = getattr(importlib.import_module("inventory.pricing"), "round_" + "money")\n'
         f'    assert rounding(Decimal("1.005")) == Decimal("1.01")\n'
-        for n in range(FOLD_SEEN_RUNNING + 1)
+        for n in range(FOLD_AT + 1)
     )
     add_tests(
         repo,
@@ -491,7 +516,7 @@ def test_the_table_counts_the_many_tests_only_the_run_saw_running_the_change(
     }
     # the eleven, and the example's tests that reach round_money deeper than the static
     # search follows without a mention of it
-    assert {f"test_rounding_{n}" for n in range(FOLD_SEEN_RUNNING + 1)} < seen_running
+    assert {f"test_rounding_{n}" for n in range(FOLD_AT + 1)} < seen_running
     table = run("tests", "impacted", repo, "--run", "--backend", "local", width=400)
     assert table.exit_code == 0, table.err
     assert "test_rounding_" not in table.out

@@ -28,7 +28,7 @@ from codeplan.edit.model import TriagingEditor
 from codeplan.errors import ConfigError
 from codeplan.evolve.changes import production_changes
 from codeplan.evolve.evolve import evolve_tests
-from codeplan.evolve.identify import DEFAULT_DEPTH, identify, run_impacted
+from codeplan.evolve.identify import DEFAULT_DEPTH, UNNAMED_HELPER_SCORE, identify, run_impacted
 from codeplan.evolve.judge import judge_passing_tests
 from codeplan.evolve.model import ImpactedTest, TestStatus
 from codeplan.evolve.sweep import sweep_suite
@@ -167,13 +167,14 @@ def _print(streams: Consoles, tests: list[ImpactedTest]) -> None:
     if not tests:
         streams.out.print("no test reaches the changed production code")
         return
-    # passing tests only the run saw executing the change: on a framework's core, most of
-    # the suite; listed in JSON, counted here
-    seen_running = [t for t in tests if _only_seen_running(t)]
-    folded = seen_running if len(seen_running) > FOLD_SEEN_RUNNING else []
+    # groups that can be most of a suite (a framework's core, a library's entry point):
+    # listed in JSON, counted here once they outgrow a screen
+    folds = [(what, [t for t in tests if belongs(t)]) for belongs, what in _FOLDS]
+    folds = [(what, group) for what, group in folds if len(group) > FOLD_AT]
+    folded = {id(t) for _, group in folds for t in group}
     table = Table("test", "status", "score", "why")
     for test in tests:
-        if test in folded:
+        if id(test) in folded:
             continue
         why = "\n".join(f"{r.kind}: {r.detail}" for r in test.reasons)
         table.add_row(
@@ -183,14 +184,11 @@ def _print(streams: Consoles, tests: list[ImpactedTest]) -> None:
             Text(why),
         )
     streams.out.print(table)
-    if folded:
-        streams.out.print(
-            f"and {len(folded)} more tests no static link reaches run the changed code and "
-            "pass (--format json lists them)"
-        )
+    for what, group in folds:
+        streams.out.print(f"and {len(group)} more tests {what} (--format json lists them)")
 
 
-FOLD_SEEN_RUNNING = 10
+FOLD_AT = 10
 
 
 def _only_seen_running(test: ImpactedTest) -> bool:
@@ -198,6 +196,21 @@ def _only_seen_running(test: ImpactedTest) -> bool:
         "executes",
         "run",
     }
+
+
+def _reaches_without_naming(test: ImpactedTest) -> bool:
+    """Not run, and linked only by a helper path the test never names (ranked last)."""
+    return (
+        test.status is TestStatus.UNKNOWN
+        and test.score <= UNNAMED_HELPER_SCORE
+        and {r.kind for r in test.reasons} == {"helper"}
+    )
+
+
+_FOLDS = (
+    (_only_seen_running, "no static link reaches run the changed code and pass"),
+    (_reaches_without_naming, "reach the changed code through a helper but never name it"),
+)
 
 
 @app.command()
