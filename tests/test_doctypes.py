@@ -111,3 +111,12 @@ def test_a_constructor_takes_what_its_class_docstring_documents() -> None:
 
 def test_what_a_generator_yields_is_not_what_calling_it_returns() -> None:
     assert documented_types("Walk.\n\nYields:\n    Node: each in turn.\n").returns == ()
+
+
+def test_attributes_of_a_class() -> None:
+    google = documented_types("Site.\n\nAttributes:\n    session (Session): what it uses.\n")
+    rest = documented_types(":ivar Session session: what it uses.\n:vartype last: Response\n")
+    numpy = documented_types("Site.\n\nAttributes\n----------\nsession : Session\n    It.\n")
+    assert google.attributes == numpy.attributes == {"session": ("Session",)}
+    assert rest.attributes == {"session": ("Session",), "last": ("Response",)}
+    assert google.parameters == rest.parameters == {}

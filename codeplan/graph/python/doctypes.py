@@ -14,7 +14,7 @@ nothing about the value's own methods, and prose is not a type.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tree_sitter import Node
 
@@ -23,14 +23,19 @@ from tree_sitter import Node
 _REST_RETURN = re.compile(r"^[ \t]*:rtype:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
 _REST_TYPE = re.compile(r"^[ \t]*:type[ \t]+\*{0,2}(\w+)[ \t]*:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
 _REST_PARAM = re.compile(r"^[ \t]*:param[ \t]+([^:\n]+?)[ \t]+\*{0,2}(\w+)[ \t]*:", re.MULTILINE)
+_REST_VARTYPE = re.compile(r"^[ \t]*:vartype[ \t]+(\w+)[ \t]*:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
+_REST_IVAR = re.compile(r"^[ \t]*:ivar[ \t]+([^:\n]+?)[ \t]+(\w+)[ \t]*:", re.MULTILINE)
 _SECTION = re.compile(r"^(\s*)(\w[\w ]*?):?\s*$")
 _GOOGLE_ITEM = re.compile(r"^\s*\*{0,2}(\w+)\s*\(([^)]+)\)\s*:")
 _GOOGLE_RETURN = re.compile(r"^\s*([\w.\[\], |`~:]+?)\s*:(?:\s|$)")
 _NUMPY_ITEM = re.compile(r"^\s*\*{0,2}(\w+)\s+:\s+(.+?)\s*$")
 _NUMPY_RULE = re.compile(r"^\s*-{3,}\s*$")
-_HINTS = re.compile(r":rtype|:type|:param|Returns|Args|Arguments|Parameters")
+_HINTS = re.compile(
+    r":rtype|:type|:param|:ivar|:vartype|Returns|Args|Arguments|Parameters|Attributes"
+)
 _RETURN_SECTIONS = {"returns", "return"}  # not "yields": a generator is no Foo
 _PARAMETER_SECTIONS = {"args", "arguments", "parameters", "params", "keyword arguments"}
+_ATTRIBUTE_SECTIONS = {"attributes"}
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 _NOT_CLASSES = {"None", "Any", "object", "True", "False", "self"}
 _ROLE = re.compile(r":(?:py:)?(?:class|obj|exc|data):")
@@ -38,17 +43,19 @@ _ROLE = re.compile(r":(?:py:)?(?:class|obj|exc|data):")
 
 @dataclass(frozen=True)
 class DocumentedTypes:
-    """The class names a docstring gives for the return value and for each parameter."""
+    """The class names a docstring gives for the return value, each parameter and (a
+    class's docstring) each attribute."""
 
     returns: tuple[str, ...] = ()
     parameters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    attributes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def beside(self, other: DocumentedTypes | None) -> DocumentedTypes:
         """These types, and the parameters only `other` documents (a class's docstring
         beside its `__init__`'s)."""
         if other is None or not other.parameters:
             return self
-        return DocumentedTypes(self.returns, {**other.parameters, **self.parameters})
+        return replace(self, parameters={**other.parameters, **self.parameters})
 
 
 NO_TYPES = DocumentedTypes()
@@ -72,22 +79,31 @@ def documented_types(docstring: str | None) -> DocumentedTypes:
         return NO_TYPES
     returns = [t for found in _REST_RETURN.findall(docstring) for t in class_names(found)]
     parameters: dict[str, list[str]] = {}
-    for name, spec in _REST_TYPE.findall(docstring):
-        parameters.setdefault(name, []).extend(class_names(spec))
-    for spec, name in _REST_PARAM.findall(docstring):
-        parameters.setdefault(name, []).extend(class_names(spec))
+    attributes: dict[str, list[str]] = {}
+    for found, pattern in ((parameters, _REST_TYPE), (attributes, _REST_VARTYPE)):
+        for name, spec in pattern.findall(docstring):
+            found.setdefault(name, []).extend(class_names(spec))
+    for found, pattern in ((parameters, _REST_PARAM), (attributes, _REST_IVAR)):
+        for spec, name in pattern.findall(docstring):
+            found.setdefault(name, []).extend(class_names(spec))
     for section, lines in _sections(docstring):
         if section in _RETURN_SECTIONS and not returns and lines:
             returns.extend(_section_return(lines))
-        elif section in _PARAMETER_SECTIONS:
+        elif section in _PARAMETER_SECTIONS or section in _ATTRIBUTE_SECTIONS:
+            found = parameters if section in _PARAMETER_SECTIONS else attributes
             for line in lines:
                 item = _GOOGLE_ITEM.match(line) or _NUMPY_ITEM.match(line)
                 if item is not None:
-                    parameters.setdefault(item.group(1), []).extend(class_names(item.group(2)))
+                    found.setdefault(item.group(1), []).extend(class_names(item.group(2)))
     return DocumentedTypes(
         returns=tuple(dict.fromkeys(returns)),
-        parameters={name: tuple(dict.fromkeys(ts)) for name, ts in parameters.items() if ts},
+        parameters=_kept(parameters),
+        attributes=_kept(attributes),
     )
+
+
+def _kept(found: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    return {name: tuple(dict.fromkeys(types)) for name, types in found.items() if types}
 
 
 def class_names(spec: str) -> list[str]:

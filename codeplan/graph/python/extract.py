@@ -236,6 +236,10 @@ class PythonExtractor(FactRecorder):
             for kind, target, _ in entries:
                 if target is not None and kind in ("def", "class", "assign"):
                     info["members"].setdefault(name, target)
+        for name, types in class_documented.attributes.items():
+            field_id = info["members"].get(name)
+            if field_id in self.fields:  # documented and assigned: one more value it may hold
+                self.fields[field_id]["values"].extend([class_id, ["dt", t]] for t in types)
 
     def _function(self, found: _Definition, scope: Scope) -> None:
         definition, qualname, parent = found.definition, found.qualname, found.parent

@@ -33,3 +33,31 @@ class Poller:
 
     def poll(self, url):
         return self.session.send(url).json()
+
+
+class Monitor:
+    """Watches a site.
+
+    Attributes:
+        session (httpkit.sessions.Session): made by a factory this module cannot see.
+    """
+
+    def __init__(self, factory):
+        self.session = factory()
+
+    def check(self, url):
+        return self.session.send(url).text
+
+
+class Tracker:
+    """Keeps the last reply.
+
+    :ivar last: the latest reply.
+    :vartype last: httpkit.models.Response
+    """
+
+    def __init__(self):
+        self.last = None
+
+    def summary(self):
+        return self.last.json()
