@@ -92,7 +92,7 @@ class Planner:
         checked in the configured sandbox ([sandbox] backend); `judge_tests` (implies it):
         the editor also judges which passing tests the change made stale."""
         self.repo = repo
-        self.evolve_tests = evolve_tests or judge_tests
+        self.evolve_tests = evolve_tests
         self.judge_tests = judge_tests
         self.env = dict(os.environ if env is None else env)
         self.budget = budget or Budget()

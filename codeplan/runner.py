@@ -254,7 +254,8 @@ def _drive(
     )
     try:
         progress = loop.run(session.record.plan, session.record.progress)
-        if progress.status == "done" and settings.evolve_tests:
+        # judging the tests is a way of updating them: either setting starts the step
+        if progress.status == "done" and (settings.evolve_tests or settings.judge_tests):
             sandbox = choose_sandbox(oracle, session.workspace.user_root, settings.sandbox)
             update_tests_after_run(
                 session.workspace, session.builder, editor, sandbox, journal,

@@ -144,7 +144,7 @@ class RunFlags:
             concurrency=self.concurrency,
             validate=self.validate,
             sandbox=self.sandbox,
-            evolve_tests=self.evolve_tests or self.judge_tests,
+            evolve_tests=self.evolve_tests,
             judge_tests=self.judge_tests,
             budget=budget,
         )

@@ -91,7 +91,7 @@ def resume(
                 concurrency=flags.concurrency,
                 secrets=environment_secrets(),
                 observer=progress,
-                evolve_tests=flags.evolve_tests or flags.judge_tests,
+                evolve_tests=flags.evolve_tests,
                 judge_tests=flags.judge_tests,
             )
         finish(streams, root, result, apply, output_format)

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 
 from tree_sitter import Node
 
+from codeplan.graph.python.exprs import DOTTED_NAME
+
 # a field is read on its own line ([ \t], not \s): a match never runs on through a long
 # paragraph, to be retried from each of its positions
 _REST_RETURN = re.compile(r"^[ \t]*:rtype:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
@@ -36,7 +38,6 @@ _HINTS = re.compile(
 _RETURN_SECTIONS = {"returns", "return"}  # not "yields": a generator is no Foo
 _PARAMETER_SECTIONS = {"args", "arguments", "parameters", "params", "keyword arguments"}
 _ATTRIBUTE_SECTIONS = {"attributes"}
-_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 _NOT_CLASSES = {"None", "Any", "object", "True", "False", "self"}
 _ROLE = re.compile(r":(?:py:)?(?:class|obj|exc|data):")
 
@@ -117,7 +118,7 @@ def class_names(spec: str) -> list[str]:
     names = []
     for part in re.split(r"\s+or\s+|\s*\|\s*|\s*,\s*", spec):
         part = part.strip()
-        if not _DOTTED.fullmatch(part):
+        if not DOTTED_NAME.fullmatch(part):
             return []  # `list of Foo`, `dict[str, Foo]`, a sentence: not a class
         if part not in _NOT_CLASSES:
             names.append(part)
@@ -163,7 +164,7 @@ def _section_return(lines: list[str]) -> list[str]:
     google = _GOOGLE_RETURN.match(first)
     if google is not None:
         return class_names(google.group(1))
-    if _DOTTED.fullmatch(first) or first.startswith(("Optional[", ":class:")):
+    if DOTTED_NAME.fullmatch(first) or first.startswith(("Optional[", ":class:")):
         return class_names(first)
     return []
 

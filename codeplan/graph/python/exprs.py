@@ -34,7 +34,7 @@ UNKNOWN: Expr = ["?"]
 NOTHING: Expr = ["x"]
 _TUPLES = {"tuple", "Tuple", "typing.Tuple"}
 
-_DOTTED = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
+DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")  # `a`, `a.b.c`: use fullmatch
 _UNION_WRAPPERS = {"Optional", "Union", "typing.Optional", "typing.Union", "Annotated"}
 _CLASS_WRAPPERS = {"type", "Type", "typing.Type"}
 _CONTAINERS = {
@@ -211,6 +211,6 @@ def _string_annotation(literal: str) -> list[Expr]:
         match = re.fullmatch(r"(?:typing\.)?Optional\[(.+)\]", part)
         if match:
             part = match.group(1).strip()
-        if _DOTTED.match(part) and part not in ("None", "Any"):
+        if DOTTED_NAME.fullmatch(part) and part not in ("None", "Any"):
             found.append(["i", dotted_expr(part)])
     return found
