@@ -121,3 +121,13 @@ def test_a_reformatting_commit_mines_no_experience() -> None:
     }
     (experience,) = mine_commit("def", "depth", old, changed) or []
     assert experience.production_qualname == "area"
+
+
+def test_a_docstring_line_indented_with_a_tab_does_not_hide_a_docstring_only_change() -> None:
+    # requests' history: a closing quote indented with a tab, then the tab replaced
+    old = '    def send(self, request):\n        """Send it.\n\t"""\n        return self.adapter(request)\n'
+    new = old.replace('\t"""', '        :rtype: Response\n        """')
+    assert same_at_runtime(old, new)
+    assert not same_at_runtime(old, new.replace("self.adapter(request)", "self.adapter(None)"))
+    # the first line sets the indentation: a body dedented below it is still wrong
+    assert not same_at_runtime(old, "    def send(self, request):\n  return 1\n")

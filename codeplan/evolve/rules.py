@@ -25,6 +25,7 @@ from codeplan.graph.model import Block, BlockKind
 from codeplan.graph.python import PythonAnalyzer
 from codeplan.impact.classify import ESCAPE_LABELS, classify
 from codeplan.impact.diff import BlockChange, ChangeKind
+from codeplan.impact.erasure import parse_block
 from codeplan.impact.escape import body_change_escapes
 
 DELETED = "deleted"
@@ -144,8 +145,8 @@ def edits_of_test(name: str, before: str, after: str) -> frozenset[str]:
 
 def _parsed(text: str) -> ast.AST | None:
     try:
-        return ast.parse(textwrap.dedent(text))
-    except SyntaxError:
+        return parse_block(text)
+    except (SyntaxError, ValueError):
         return None
 
 

@@ -11,7 +11,6 @@ never called the same: the answer errs towards "changed".
 from __future__ import annotations
 
 import ast
-import textwrap
 
 
 def same_at_runtime(old: str, new: str) -> bool:
@@ -21,10 +20,23 @@ def same_at_runtime(old: str, new: str) -> bool:
 
 def _erased(text: str) -> str | None:
     try:
-        tree = ast.parse(textwrap.dedent(text))
+        tree = parse_block(text)
     except (SyntaxError, ValueError):  # ValueError: a null byte
         return None
     return ast.dump(_Eraser().visit(tree))
+
+
+def parse_block(text: str) -> ast.Module:
+    """A block's text (from the start of its first line) parsed on its own, however it was
+    indented.  Not `textwrap.dedent`: a line of a docstring indented with a tab shares no
+    prefix with lines indented with spaces, and old code often has one."""
+    if text[:1] not in (" ", "\t"):
+        return ast.parse(text)
+    # under a header, the first line sets the indentation Python expects of the others;
+    # lines inside strings or brackets are not held to it
+    header = ast.parse("if 1:\n" + text).body[0]
+    assert isinstance(header, ast.If)
+    return ast.Module(body=header.body, type_ignores=[])
 
 
 class _Eraser(ast.NodeTransformer):
