@@ -48,6 +48,10 @@ class Case:
     # "failed": the commit's version of the block alone still fails)
     updates: dict[str, str] = field(default_factory=dict)
     update_notes: dict[str, str] = field(default_factory=dict)  # why not updated, in short
+    # tests the run found broken that the commit did not change, yet that pass on the
+    # commit's whole tree: its test-side edits elsewhere (an import, a fixture, a conftest)
+    # repaired them, so the change made them obsolete too
+    repaired: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,16 @@ class Commit:
                 found[path] = None
         return found
 
+    def test_side(self) -> dict[str, bytes | None]:
+        """The other files the commit changed, as it left them (None: deleted)."""
+        found: dict[str, bytes | None] = {}
+        for diff in self.commit.parents[0].diff(self.commit):
+            if diff.a_path and (diff.deleted_file or diff.renamed_file):
+                found[diff.a_path] = None
+            if diff.b_blob is not None and diff.b_path:
+                found[diff.b_path] = diff.b_blob.data_stream.read()
+        return {path: data for path, data in found.items() if path not in self.production}
+
 
 def _write_files(work: Path, files: Mapping[str, bytes | None]) -> None:
     for path, data in files.items():
@@ -93,14 +107,13 @@ def _score(
     predict: Callable[[Case], set[str]],
     truths: Mapping[str, Callable[[Case], set[str]]],
 ) -> dict[str, float]:
-    """Micro-averaged: precision against the first truth, recall against each."""
+    """Micro-averaged precision and recall against each truth (the first one's unsuffixed)."""
     predicted = sum(len(predict(c)) for c in cases)
     row: dict[str, float] = {"predicted": predicted}
-    for n, (suffix, truth) in enumerate(truths.items()):
+    for suffix, truth in truths.items():
         hits = sum(len(predict(c) & truth(c)) for c in cases)
         wanted = sum(len(truth(c)) for c in cases)
-        if n == 0:
-            row["precision"] = hits / predicted if predicted else 0.0
+        row[f"precision{suffix}"] = hits / predicted if predicted else 0.0
         row[f"recall{suffix}"] = hits / wanted if wanted else 1.0
     return row
 

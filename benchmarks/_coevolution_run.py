@@ -133,6 +133,9 @@ def _run(
             for t in case.truth
             if any(code.run_in(executed.get(_node_id(t), {})) for code in found.runtime_blocks)
         )
+    unchanged_broken = sorted(_id(t) for t in _broken(case, judged) if _id(t) not in case.truth)
+    if unchanged_broken:
+        case.repaired = _repaired(sandbox, work, found, unchanged_broken)
     case.ran = True
     case.verdicts = {_id(t): _verdict(t) for t in judged}
     case.executes = sorted(_id(t) for t in judged if any(r.kind == "executes" for r in t.reasons))
@@ -175,6 +178,16 @@ def _outcomes(
         else:
             found[test_id] = "timed-out" if run.timed_out else "missing"
     return found, executed_by_node(run.executed_by_test or {})
+
+
+def _repaired(sandbox: Sandbox, work: Path, found: Commit, test_ids: list[str]) -> list[str]:
+    """Those of the tests that pass on the commit's whole tree (its test-side edits too)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        whole = Path(scratch) / "commit"
+        shutil.copytree(work, whole, ignore=shutil.ignore_patterns(".git", ".codeplan"))
+        _write_files(whole, found.test_side())
+        outcomes, _ = _outcomes(sandbox, whole, test_ids)
+    return sorted(test for test, outcome in outcomes.items() if outcome == "passed")
 
 
 def _broken(case: Case, judged: Sequence[ImpactedTest]) -> list[ImpactedTest]:
@@ -247,6 +260,8 @@ def summarise_run(cases: list[Case]) -> dict[str, dict[str, float]]:
         "": _changed_passing_before,
         "_breaks": _breaks,
         "_executing": lambda c: set(c.executing),
+        # the changed tests and the ones the commit's other test-side edits repaired
+        "_obsolete": lambda c: _changed_passing_before(c) | set(c.repaired),
     }
     return {
         name: _score(ran, partial(_passing_before, predict), truths)
@@ -303,7 +318,18 @@ def _print_run(cases: list[Case]) -> dict[str, dict[str, float]]:
     with_judge = f" (the editor judged the passing ones in {judged} cases)" if judged else ""
     print(f"  verdicts of the identified tests{with_judge}:", dict(sorted(verdicts.items())))
     summary = summarise_run(cases)
-    _print_table(summary, {"recall(breaks)": "recall_breaks", "recall(exec)": "recall_executing"})
+    repaired = sum(len(c.repaired) for c in ran)
+    print(
+        f"  {repaired} tests the run found broken, unchanged by the commit, pass on its whole "
+        "tree (its edits elsewhere repaired them): counted as obsolete in the last two columns"
+    )
+    columns = {
+        "recall(breaks)": "recall_breaks",
+        "recall(exec)": "recall_executing",
+        "prec(obsolete)": "precision_obsolete",
+        "rec(obsolete)": "recall_obsolete",
+    }
+    _print_table(summary, columns)
     return summary
 
 

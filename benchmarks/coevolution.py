@@ -37,6 +37,11 @@ passes on the parent.  Tests failing on the parent too
 are left out of both sides (the environment, not the change).  It reports whether every
 breaking test was found (the target: all of them) and the precision and recall of BROKEN +
 STALE against the changed and the breaking tests, beside the static cuts on the same cases.
+A commit often repairs a test it broke without touching the test function: it fixes the
+module's imports, a fixture or a conftest.  So the tests the run found broken that the
+commit did not change run once more over the commit's whole tree, and those passing there
+are *repaired*; the last two columns count them as obsolete beside the changed tests
+(only the run's broken tests are checked this way, so a test no stage found never is).
 
 `--update-sample N` then updates, on up to N cases with identified broken tests, those
 tests with `TestUpdater` (checked apply, weakened-test guard, the sandbox run as the test

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -422,13 +423,17 @@ def test_calls_it_only_on_python_2() -> None:
 ROUNDING = "return amount.quantize(CENT, rounding=ROUND_HALF_UP)"
 
 
-def test_the_sweep_watches_which_tests_run_the_changed_functions(repo: Path) -> None:
+def test_the_sweep_watches_which_tests_run_the_changed_functions(
+    repo: Path, tmp_path: Path
+) -> None:
     add_tests(
         repo,
         "test_watched.py",
         WATCHED_TESTS,
         "a test through reflection, and one that never calls",
     )
+    base = tmp_path / "base"
+    shutil.copytree(repo, base, ignore=shutil.ignore_patterns(".git"))
     pricing = repo / "inventory" / "pricing.py"
     edit(pricing, PRICE, DEFAULTED)
     edit(pricing, ROUNDING, ROUNDING.replace("amount.quantize", "Decimal(amount).quantize"))
@@ -442,7 +447,7 @@ def test_the_sweep_watches_which_tests_run_the_changed_functions(repo: Path) -> 
     assert "test_through_reflection_that_passes" not in by_name(found.tests)
 
     sandbox = open_sandbox(repo, read_config(repo), os.environ, backend="local")
-    judged = by_name(sweep_suite(found, sandbox, repo, repo))
+    judged = by_name(sweep_suite(found, sandbox, repo, base))
     # asserts on price_with_tax but never calls it: what it checks is as it was
     assert judged["test_calls_it_only_on_python_2"].status is TestStatus.UNAFFECTED
     assert judged["test_calls_it_only_on_python_2"].reasons[-1].detail == (
@@ -454,7 +459,12 @@ def test_the_sweep_watches_which_tests_run_the_changed_functions(repo: Path) -> 
     # no static link reaches it, but it was seen running round_money
     reflective = judged["test_through_reflection_that_passes"]
     assert reflective.status is TestStatus.UNAFFECTED
-    assert [r.detail for r in reflective.reasons] == ["runs the changed `round_money`", "passed"]
+    # and round_money, given a Decimal, returns what it returned before the change
+    assert [r.detail for r in reflective.reasons] == [
+        "runs the changed `round_money`",
+        "passed",
+        "passed; the changed files answered its calls as before the change",
+    ]
     assert "test_apply_discount" in judged  # apply_discount rounds its result: round_money
     assert "test_calls_it_only_on_python_2" in judged
 
@@ -462,7 +472,7 @@ def test_the_sweep_watches_which_tests_run_the_changed_functions(repo: Path) -> 
     edit(pricing, 'CENT = Decimal("0.01")', 'CENT = Decimal("0.010")')
     found = identify(repo, history=False)
     assert not found.traceable
-    judged = by_name(sweep_suite(found, sandbox, repo, repo))
+    judged = by_name(sweep_suite(found, sandbox, repo, base))
     assert judged["test_calls_it_only_on_python_2"].status is TestStatus.STALE
 
 
@@ -592,3 +602,44 @@ def test_a_suite_slower_than_the_sandbox_allows_still_judges_the_tests_found(rep
     judged = by_name(sweep_suite(identify(repo, history=False), sandbox, repo, repo))
     assert {judged[name].status for name in DIRECT} == {TestStatus.BROKEN}
     assert "test_slow" not in judged
+
+
+def test_the_coevolution_benchmark_counts_the_tests_a_commit_repaired_elsewhere(
+    repo: Path,
+) -> None:
+    """A commit renames round_money and fixes a test module's import, not its test: the
+    run finds that test broken; it is not a changed test, but it passes on the commit's
+    whole tree, so it counts as obsolete (repaired), not as a false alarm."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.coevolution import Settings, run_cases, summarise_run
+
+    rounded = repo / "tests" / "test_rounded.py"
+    add_tests(
+        repo,
+        "test_rounded.py",
+        "from decimal import Decimal\n\nfrom inventory.pricing import round_money as rounded"
+        "\n\n\ndef test_rounds_to_cents() -> None:\n"
+        '    assert rounded(Decimal("1.234")) == Decimal("1.23")\n',
+        "a test through an alias",
+    )
+    for path in ("inventory/pricing.py", "tests/test_pricing.py"):
+        file = repo / path
+        file.write_text(file.read_text().replace("round_money", "round_to_cents"))
+    rounded.write_text(rounded.read_text().replace("round_money as", "round_to_cents as"))
+    git(repo, "commit", "-qam", "rename round_money")
+
+    cases, _ = run_cases(repo, Settings(max_commits=1, run=True))
+    (case,) = cases
+    assert case.verdicts["tests/test_rounded.py::test_rounds_to_cents"] == "broken"
+    assert "tests/test_rounded.py::test_rounds_to_cents" not in case.truth
+    assert "tests/test_rounded.py::test_rounds_to_cents" in case.repaired
+    # test_pricing.py's import line was fixed too: its tests the commit left alone count
+    assert {t.split("::")[0] for t in case.repaired} == {
+        "tests/test_pricing.py",
+        "tests/test_rounded.py",
+    }
+    assert not set(case.repaired) & set(case.truth)
+    row = summarise_run(cases)["run:broken"]
+    assert row["precision_obsolete"] > row["precision"]

@@ -147,8 +147,14 @@ def _traceable(change: ClassifiedChange) -> bool:
 
 
 def _changed_code(change: ClassifiedChange) -> ChangedCode:
-    block = change.change.block
-    return ChangedCode(block.path, block.qualname, block.start_line, block.end_line)
+    block, old = change.change.block, change.change.old
+    comparable = (
+        old is not None
+        and (old.path, old.qualname) == (block.path, block.qualname)
+        and change.escape is not None  # a body change, its escape analysed
+        and not {"globals", "io"} & set(change.escape.aspects)
+    )
+    return ChangedCode(block.path, block.qualname, block.start_line, block.end_line, comparable)
 
 
 def _mention_name(block: Block) -> str:

@@ -52,6 +52,10 @@ class ChangedCode:
     qualname: str
     start_line: int
     end_line: int
+    # it was there before, under the same name, and what it returns, raises and does to
+    # its arguments is all a caller can see of the change (no I/O or global state changed):
+    # a test in which its calls went as before the change saw none of it
+    comparable: bool = False
 
     def run_in(self, executed: Mapping[str, Collection[int]]) -> bool:
         """Whether a test that executed these lines (path -> line numbers) ran it."""

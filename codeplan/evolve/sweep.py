@@ -15,12 +15,20 @@ test executes (codeplan/sandbox/trace.py).  A test that runs one gets that as ev
 ("executes"), and one no static link reached is listed too: it may assert on what changed.
 When every runtime change is such a function, a passing test that runs none of them runs
 the code as it was, so the static suspicion that it is stale is dropped.
+
+The run also observes the changed files from outside: what each call into them returns or
+raises, per test; and the passing tests that run changed code run again over the base
+tree, observed alike.  A test in which the changed files answered otherwise than before
+("behaves") is stale: it passes, yet what it exercises changed under it.  One to which
+they answered as before saw nothing of the change, and is unaffected, when answers are all
+a caller can see of each changed function it runs (no I/O or global state changed, see
+`ChangedCode.comparable`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from codeplan.evolve.model import ChangedCode, Evidence, Identified, ImpactedTest, TestStatus
@@ -39,6 +47,9 @@ from codeplan.evolve.verdict import (
 from codeplan.sandbox.backends import runs_pytest
 from codeplan.sandbox.model import TestOutcome
 from codeplan.sandbox.session import Sandbox
+from codeplan.sandbox.trace import Observed
+
+Observations = Mapping[str, Mapping[str, Observed]]  # test id -> entry function -> calls
 
 KEEP_GOING = "--continue-on-collection-errors"  # one module that fails to import stops no other
 _FAILED = ("failed", "error")
@@ -54,7 +65,7 @@ def sweep_suite(
     if not runs_pytest(sandbox.spec):
         return run_impacted(tests, sandbox, tree)  # no per-test outcomes to sweep with
     watched = sorted({code.path for code in changed})
-    run = run_outcome(sandbox, tree, [KEEP_GOING], trace=watched)
+    run = run_outcome(sandbox, tree, [KEEP_GOING], trace=watched, observe=True)
     if run.timed_out:
         # a suite too slow for the sandbox's time limit: the tests found still get verdicts
         return run_impacted(tests, sandbox, tree)
@@ -70,8 +81,17 @@ def sweep_suite(
         and not any(o.message == COLLECTION_FAILURE for o in outcomes)  # a module, not a test
     )
     suspects = [*unreached, *(t.node_id for t in judged if t.status is TestStatus.BROKEN)]
+    executed = executed_by_node(run.executed_by_test or {})
+    compared = sorted(
+        node
+        for node, hits in executed.items()
+        if node in outcomes_now
+        and not _fails(outcomes_now[node])
+        and any(code.run_in(hits) for code in changed)
+    )
     # a module that no longer imports lists none of its tests: the base tree's run does
-    before = _outcomes(sandbox, base_tree, [*suspects, *sorted(unimportable)])
+    base = _base_run(sandbox, base_tree, [*suspects, *sorted(unimportable), *compared], watched)
+    before = base.verdicts
     result = [
         _failing_before(test)
         if test.status is TestStatus.BROKEN and before.get(test.node_id) == "failed"
@@ -87,14 +107,77 @@ def sweep_suite(
             result.append(_found_by_running(node, IMPORT_FAILURE))
     if run.executed_by_test is None or not changed:
         return result
-    executed = executed_by_node(run.executed_by_test)
     listed = {test.node_id for test in result}
     watched_result = [_watched(test, executed, changed, found.traceable) for test in result]
     for node in sorted(executed.keys() - listed):
         ran = [code for code in changed if code.run_in(executed[node])]
         if ran and node in outcomes_now and not _fails(outcomes_now[node]):
             watched_result.append(_runs_changed_code(node, ran))
-    return watched_result
+    if run.observed_by_test is None or base.observed is None:
+        return watched_result
+    behaviour = _Behaviour(run.observed_by_test, base.observed, before)
+    return [
+        behaviour.compared(test, executed, changed, found.traceable)
+        if test.node_id in compared
+        else test
+        for test in watched_result
+    ]
+
+
+class _Behaviour:
+    """What the changed code did in each test, now and over the base tree."""
+
+    def __init__(
+        self, now: Observations, before: Observations, verdicts: Mapping[str, str]
+    ) -> None:
+        self.now, self.before, self.verdicts = now, before, verdicts
+        self.cases: dict[str, list[str]] = {}  # test node -> its cases' ids
+        for case in {*now, *before}:
+            self.cases.setdefault(case.split("[", 1)[0], []).append(case)
+
+    def compared(
+        self,
+        test: ImpactedTest,
+        executed: Mapping[str, Mapping[str, Collection[int]]],
+        changed: Sequence[ChangedCode],
+        traceable: bool,
+    ) -> ImpactedTest:
+        """The passing test, stale when the changed code it runs behaved otherwise than
+        before the change, unaffected when it behaved alike and that is all it can show."""
+        if test.status not in (TestStatus.STALE, TestStatus.UNAFFECTED):
+            return test
+        if self.verdicts.get(test.node_id) != "passed":
+            return test  # no run before the change to compare with
+        ran = [code for code in changed if code.run_in(executed.get(test.node_id, {}))]
+        differences = self._differences(test.node_id)
+        if differences:
+            qualname, how = differences[0]
+            more = f" (and {len(differences) - 1} more)" if len(differences) > 1 else ""
+            detail = f"passed, but `{qualname}` {how} before the change{more}"
+            evidence = Evidence("behaves", detail)
+            return replace(test, status=TestStatus.STALE, reasons=(*test.reasons, evidence))
+        if ran and traceable and all(code.comparable for code in ran):
+            detail = "passed; the changed files answered its calls as before the change"
+            evidence = Evidence("run", detail)
+            return replace(test, status=TestStatus.UNAFFECTED, reasons=(*test.reasons, evidence))
+        return test
+
+    def _differences(self, node: str) -> list[tuple[str, str]]:
+        """(function, how) for each function the test called into the changed files whose
+        calls went otherwise than before the change."""
+        found = []
+        for case in sorted(self.cases.get(node, ())):
+            now, before = self.now.get(case, {}), self.before.get(case, {})
+            for key in sorted(now.keys() | before.keys()):
+                qualname = key.split("::", 1)[-1]
+                mine, theirs = now.get(key), before.get(key)
+                if mine is None:
+                    found.append((qualname, "is not called any more, where it was called"))
+                elif theirs is None:
+                    found.append((qualname, "is called, where it was not called"))
+                elif (difference := mine.differs(theirs)) is not None:
+                    found.append((qualname, difference))
+        return found
 
 
 def _watched(
@@ -136,18 +219,32 @@ def _fails(outcomes: Sequence[TestOutcome]) -> bool:
     return any(o.outcome in _FAILED and not o.flaky for o in outcomes)
 
 
-def _outcomes(sandbox: Sandbox, tree: Path, selection: Sequence[str]) -> dict[str, str]:
+@dataclass(frozen=True)
+class _BaseRun:
+    verdicts: dict[str, str]  # test node -> passed | failed | absent
+    observed: Observations | None  # what the calls into the traced files did, by test
+
+
+def _base_run(
+    sandbox: Sandbox,
+    tree: Path,
+    selection: Sequence[str],
+    trace: Sequence[str],
+) -> _BaseRun:
     """passed | failed | absent over `tree`, for each selected node, and for every test of
-    each selected module."""
+    each selected module; and what the calls into the traced files did in them."""
     if not selection:
-        return {}
+        return _BaseRun({}, None)
     modules = {node for node in selection if "::" not in node}
     # pytest 8 runs only the node when given a module and a node id inside it (9 does not):
     # a module asked for whole is asked for only whole
     selected = sorted({n for n in selection if n.split("::")[0] not in modules} | modules)
     if len(selected) > MAX_NODE_IDS:
         selected = sorted({node.split("::")[0] for node in selected})
-    outcomes_then = by_node(run_outcome(sandbox, tree, [KEEP_GOING, *selected], rerun=False))
+    run = run_outcome(
+        sandbox, tree, [KEEP_GOING, *selected], rerun=False, trace=trace, observe=True
+    )
+    outcomes_then = by_node(run)
     found = {}
     for node in {*selection, *outcomes_then}:
         outcomes = outcomes_then.get(node, [])
@@ -157,7 +254,7 @@ def _outcomes(sandbox: Sandbox, tree: Path, selection: Sequence[str]) -> dict[st
             found[node] = "passed"
         else:
             found[node] = "absent"  # skipped, or not there before the change
-    return found
+    return _BaseRun(found, run.observed_by_test)
 
 
 def _failing_before(test: ImpactedTest) -> ImpactedTest:

@@ -134,9 +134,10 @@ def run_outcome(
     *,
     rerun: bool = True,
     trace: Sequence[str] = (),
+    observe: bool = False,
 ) -> TestRun:
     """The sandbox's test run over `tree` (an engine that failed is an error, not a run)."""
-    run = sandbox.run_tests(tree, selected, rerun_failures=rerun, trace=trace)
+    run = sandbox.run_tests(tree, selected, rerun_failures=rerun, trace=trace, observe=observe)
     if run.infrastructure_error:
         raise SandboxError(run.infrastructure_error)
     return run

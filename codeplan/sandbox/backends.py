@@ -18,7 +18,13 @@ from typing import Any
 from codeplan.errors import SandboxError
 from codeplan.sandbox.model import SandboxSpec, TestRun
 from codeplan.sandbox.results import JUNIT_PATH, parse_outcomes
-from codeplan.sandbox.trace import PYTEST_ARGS, TRACE_FILE, executed_by_test, trace_setup
+from codeplan.sandbox.trace import (
+    PYTEST_ARGS,
+    TRACE_FILE,
+    executed_by_test,
+    observed_by_test,
+    trace_setup,
+)
 from codeplan.secrets import without_secrets
 
 SETUP_DONE = "__codeplan_setup_done__"
@@ -53,14 +59,16 @@ def script(
     test_args: Sequence[str],
     trace: Sequence[str] = (),
     trace_dir: str = "",
+    observe: bool = False,
 ) -> str:
     """Setup commands, a marker, then the tests: a missing marker in the output means the
     environment broke before the tests ran.  With `trace` (files; pytest only), the lines
-    of them the tests execute are written to `trace_dir` (codeplan/sandbox/trace.py)."""
+    of them the tests execute are written to `trace_dir`, and, to `observe` them, what the
+    calls into them did in each test (codeplan/sandbox/trace.py)."""
     lines = ["set -e", *spec.environment.setup, f"echo {SETUP_DONE}", "set +e"]
     traced = bool(trace) and runs_pytest(spec)
     if traced:
-        lines += trace_setup(trace_dir, trace)
+        lines += trace_setup(trace_dir, trace, observe)
     lines.append(test_command(spec, junit, test_args, PYTEST_ARGS if traced else ()))
     return "\n".join(lines)
 
@@ -84,6 +92,7 @@ class DockerBackend:
         tree: Path,
         test_args: Sequence[str] = (),
         trace: Sequence[str] = (),
+        observe: bool = False,
     ) -> TestRun:
         from codeplan.sandbox.containers import run_in_container
 
@@ -92,7 +101,7 @@ class DockerBackend:
         result = run_in_container(
             self.client,
             spec.environment_image,
-            script(spec, JUNIT_PATH, test_args, trace, TRACE_DIR),
+            script(spec, JUNIT_PATH, test_args, trace, TRACE_DIR, observe),
             tree=tree,
             limits=spec.limits,
             env=spec.environment.env,
@@ -136,6 +145,7 @@ class LocalBackend:
         tree: Path,
         test_args: Sequence[str] = (),
         trace: Sequence[str] = (),
+        observe: bool = False,
     ) -> TestRun:
         venv = self._venv(tree, spec)
         started = time.monotonic()
@@ -149,7 +159,7 @@ class LocalBackend:
             env = _venv_env(venv, work, spec.environment.env)
             try:
                 done = subprocess.run(
-                    ["sh", "-c", script(spec, str(junit), test_args, trace, str(traces))],
+                    ["sh", "-c", script(spec, str(junit), test_args, trace, str(traces), observe)],
                     cwd=work,
                     env=env,
                     capture_output=True,
@@ -256,4 +266,5 @@ def _test_run(
         infrastructure_error=broken,
         junit=junit,
         executed_by_test=executed_by_test(trace_report) if trace_report is not None else None,
+        observed_by_test=observed_by_test(trace_report) if trace_report is not None else None,
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from codeplan.sandbox.trace import union
+from codeplan.sandbox.trace import Observed, union
 
 LABEL = "codeplan.sandbox"  # every container, image and volume CodePlan makes carries it
 
@@ -107,6 +107,8 @@ class TestRun:
     # with a trace: pytest node id -> path -> the lines that test executed; None when not
     # traced
     executed_by_test: Mapping[str, Mapping[str, frozenset[int]]] | None = None
+    # observed: pytest node id -> "path::qualname" -> what the calls into it did
+    observed_by_test: Mapping[str, Mapping[str, Observed]] | None = None
 
     @property
     def executed(self) -> Mapping[str, frozenset[int]] | None:
@@ -132,4 +134,5 @@ class SandboxBackend(Protocol):
         tree: Path,
         test_args: Sequence[str] = (),
         trace: Sequence[str] = (),
+        observe: bool = False,
     ) -> TestRun: ...

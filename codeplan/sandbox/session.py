@@ -37,12 +37,15 @@ class Sandbox:
         *,
         rerun_failures: bool = True,
         trace: Sequence[str] = (),
+        observe: bool = False,
     ) -> TestRun:
         """Run the tests over `tree` (default: the repository); a test that fails is run
         once more alone, and marked flaky if it passes then.  `trace` (repository-relative
-        files) records the lines of them the tests execute (`TestRun.executed`)."""
+        files) records the lines of them the tests execute (`TestRun.executed`); with
+        `observe`, what the calls into those files from outside did in each test
+        (`TestRun.observed_by_test`)."""
         where = tree or self.root
-        run = self.backend.run_tests(self.spec, where, test_args, trace)
+        run = self.backend.run_tests(self.spec, where, test_args, trace, observe)
         failed = [t.id for t in run.failed]
         if not rerun_failures or not failed or run.infrastructure_error or run.timed_out:
             return run

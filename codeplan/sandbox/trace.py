@@ -5,21 +5,35 @@ backends, a container included, get it the same way.  It traces the given files 
 tests run (fixtures included, module imports not) and writes the executed lines of each
 test as JSON (a session-wide fixture counts for the first test that uses it).
 Files are matched by the end of their path, down to its last two parts, so a package
-the environment installed (`site-packages/pkg/mod.py` for `src/pkg/mod.py`) is traced too.  Without pytest there is no plugin: no trace."""
+the environment installed (`site-packages/pkg/mod.py` for `src/pkg/mod.py`) is traced too.  Without pytest there is no plugin: no trace.
+
+It can also observe those files from outside: for each test, what each call into them
+from elsewhere (the test, a fixture, a file not traced) returned or raised, as text, hashed
+in call order per function.  What the files do inside, between their own functions, is
+left out: a refactoring shows there, but not to a test.  Two runs of a test, over the tree
+before a change and after it, then tell whether the changed files behaved otherwise as far
+as that test could see.  The text never runs a value's own code (no `repr` of an object
+that defines one: a lazy query would execute): plain data is spelled out, another object
+is its class and its attributes, one level deep.  The run's folder and pytest's numbered
+temporary folders are written alike in every run, and string hashing is seeded, so that
+equal behaviour gives equal text."""
 
 from __future__ import annotations
 
 import json
 import shlex
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 TRACE_MODULE = "codeplan_trace"
 TRACE_FILE = "trace.json"
 PYTEST_ARGS = ("-p", TRACE_MODULE)
 
 PLUGIN = '''"""CodePlan's line tracer (written by codeplan/sandbox/trace.py)."""
+import hashlib
 import json
 import os
+import re
 import sys
 import threading
 
@@ -32,6 +46,15 @@ for _path in _WANTED:
 _KNOWN = {}
 _HITS = {}  # node id -> path -> lines
 _CURRENT = [{}]  # the running test's hits
+_OBSERVE = os.environ.get("CODEPLAN_TRACE_OBSERVE") == "1"
+_OBSERVED = {}  # node id -> "path::qualname" -> [digest, calls, first outcomes]
+_CURRENT_OBSERVED = [{}]
+_MAX_CALLS, _FIRST, _LIMIT, _ITEMS = 10000, 5, 200, 50
+_ROOT = os.getcwd() if len(os.getcwd()) > 1 else "\\0"
+_VOLATILE = re.compile(r"0x[0-9a-fA-F]+|pytest-\\d+|codeplan-run-\\w+")
+_NUMBERS = (bool, int, float, complex)
+# value types whose repr is the standard library's own: it shows the value, runs nothing else
+_SAFE_REPR = {"decimal", "_decimal", "datetime", "fractions", "uuid", "pathlib", "ipaddress"}
 
 
 def _tails(path):
@@ -56,12 +79,111 @@ def _relative(filename):
     return _KNOWN[filename]
 
 
+def _plain(text):
+    return _VOLATILE.sub("~", text.replace(_ROOT, "<root>"))
+
+
+def _describe(value, depth=0):
+    """The value as text, running none of its own code."""
+    kind = type(value)
+    name = kind.__qualname__
+    if value is None:
+        return "None"
+    if isinstance(value, _NUMBERS):
+        base = next(t for t in _NUMBERS if isinstance(value, t))
+        text = base.__repr__(value)
+        return text if kind is base else name + "(" + text + ")"
+    if isinstance(value, (str, bytes)):
+        base = str if isinstance(value, str) else bytes
+        text = _plain(base.__repr__(value))
+        if len(text) > _LIMIT:
+            text = text[:_LIMIT] + "..#" + hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+        return text if kind is base else name + "(" + text + ")"
+    if depth >= 3:
+        return name
+    if isinstance(value, (list, tuple)):
+        items = [_describe(v, depth + 1) for v in value[:_ITEMS]]
+        return name + "[" + ", ".join(items) + ("" if len(value) <= _ITEMS else ", ..") + "]"
+    if isinstance(value, (set, frozenset)):
+        items = sorted(_describe(v, depth + 1) for v in value)
+        return name + "{" + ", ".join(items[:_ITEMS]) + "}"
+    if isinstance(value, dict):
+        pairs = list(dict.items(value))[:_ITEMS]
+        return name + "{" + ", ".join(
+            _describe(k, depth + 1) + ": " + _describe(v, depth + 1) for k, v in pairs
+        ) + "}"
+    if isinstance(value, BaseException):
+        return name + "(" + ", ".join(_describe(a, depth + 1) for a in value.args) + ")"
+    if isinstance(value, type):
+        return "class " + value.__qualname__
+    if kind.__module__ in _SAFE_REPR:
+        return _plain(repr(value))
+    if depth >= 2:
+        return name
+    pairs = sorted(_attributes(value).items(), key=lambda pair: str(pair[0]))[:_ITEMS]
+    return name + "(" + ", ".join(str(k) + "=" + _describe(v, depth + 1) for k, v in pairs) + ")"
+
+
+def _attributes(value):
+    """The instance's own attributes, read past any __getattr__ or property."""
+    found = {}
+    try:
+        attributes = object.__getattribute__(value, "__dict__")
+    except Exception:
+        attributes = None
+    if isinstance(attributes, dict):
+        found.update(dict.items(attributes))
+    for klass in type(value).__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        for slot in (slots,) if isinstance(slots, str) else slots:
+            if slot not in ("__dict__", "__weakref__") and slot not in found:
+                try:
+                    found[slot] = object.__getattribute__(value, slot)
+                except Exception:
+                    pass
+    return found
+
+
+def _qualname(code):
+    return getattr(code, "co_qualname", code.co_name).replace(".<locals>", "")
+
+
+def _observer(key, lines):
+    """The local tracer of a call into the traced files: lines, and the call's outcome."""
+    raised = [None]
+
+    def _event(frame, event, arg):
+        if event == "line":
+            lines.add(frame.f_lineno)
+            raised[0] = None
+        elif event == "exception":
+            raised[0] = arg[1]
+        elif event == "return":
+            record = _CURRENT_OBSERVED[0].setdefault(key, [hashlib.blake2b(), 0, []])
+            record[1] += 1
+            if record[1] <= _MAX_CALLS:
+                if raised[0] is not None:
+                    text = "raised " + _describe(raised[0])
+                else:
+                    text = "returned " + _describe(arg)
+                record[0].update(text.encode("utf-8", "replace") + b"\\n")
+                if len(record[2]) < _FIRST:
+                    record[2].append(text[:_LIMIT])
+        return _event
+
+    return _event
+
+
 def _trace(frame, event, arg):
     path = _relative(frame.f_code.co_filename)
     if path is None:
         return None
     lines = _CURRENT[0].setdefault(path, set())
     lines.add(frame.f_code.co_firstlineno)
+    if _OBSERVE:
+        caller = frame.f_back
+        if caller is None or _relative(caller.f_code.co_filename) is None:
+            return _observer(path + "::" + _qualname(frame.f_code), lines)
 
     def _line(frame, event, arg):
         if event == "line":
@@ -74,6 +196,7 @@ def _trace(frame, event, arg):
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     _CURRENT[0] = _HITS.setdefault(item.nodeid, {})
+    _CURRENT_OBSERVED[0] = _OBSERVED.setdefault(item.nodeid, {})
     sys.settrace(_trace)
     threading.settrace(_trace)
     try:
@@ -89,21 +212,30 @@ def pytest_sessionfinish(session, exitstatus):
             node: {path: sorted(lines) for path, lines in hits.items()}
             for node, hits in _HITS.items()
         }
-        json.dump({"tests": report}, out)
+        observed = {
+            node: {key: [r[0].hexdigest(), r[1], r[2]] for key, r in records.items()}
+            for node, records in _OBSERVED.items()
+            if records
+        }
+        json.dump({"tests": report, "observed": observed}, out)
 '''
 
 
-def trace_setup(directory: str, files: Sequence[str]) -> list[str]:
+def trace_setup(directory: str, files: Sequence[str], observe: bool = False) -> list[str]:
     """Shell lines that write the plugin into `directory` and point it at `files`
-    (repository-relative paths)."""
+    (repository-relative paths), which it also `observe`s from outside."""
     folder = shlex.quote(directory)
-    return [
+    lines = [
         f"mkdir -p {folder}",
         f"cat > {folder}/{TRACE_MODULE}.py <<'CODEPLAN_TRACE_EOF'\n{PLUGIN}CODEPLAN_TRACE_EOF",
         f"export PYTHONPATH={folder}${{PYTHONPATH:+:$PYTHONPATH}}",
         f"export CODEPLAN_TRACE_FILES={shlex.quote(chr(10).join(files))}",
         f"export CODEPLAN_TRACE_OUT={folder}/{TRACE_FILE}",
     ]
+    if observe:
+        # a set's order follows string hashes: seeded, two runs describe it alike
+        lines += ["export CODEPLAN_TRACE_OBSERVE=1", "export PYTHONHASHSEED=0"]
+    return lines
 
 
 Lines = Mapping[str, frozenset[int]]  # path -> line numbers
@@ -128,6 +260,52 @@ def executed_by_test(report: str) -> Mapping[str, Lines] | None:
         for node, hits in tests.items()
         if isinstance(hits, dict)
     }
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the calls of one function, from outside its traced file, did in one test."""
+
+    digest: str  # of every call's outcome, in order
+    calls: int
+    first: tuple[str, ...]  # the first calls' outcomes, as text
+
+    def differs(self, other: Observed) -> str | None:
+        """How these calls went otherwise than `other`'s; None when they went alike."""
+        if self.digest == other.digest and self.calls == other.calls:
+            return None
+        for index, (mine, theirs) in enumerate(zip(self.first, other.first, strict=False)):
+            if mine != theirs:
+                return f"at its call {index + 1} {_clipped(mine)}, where it {_clipped(theirs)}"
+        if self.calls != other.calls:
+            return f"is called {self.calls} times, where it was called {other.calls} times"
+        return f"behaves otherwise after its first {len(self.first)} calls"
+
+
+def _clipped(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def observed_by_test(report: str) -> Mapping[str, Mapping[str, Observed]] | None:
+    """The plugin's observations: pytest node id -> "path::qualname" -> what the calls
+    into that function from outside the traced files did; None when the report has none."""
+    try:
+        data = json.loads(report)
+    except ValueError:
+        return None
+    tests = data.get("observed") if isinstance(data, dict) else None
+    if not isinstance(tests, dict):
+        return None
+    found: dict[str, dict[str, Observed]] = {}
+    for node, records in tests.items():
+        if not isinstance(records, dict):
+            continue
+        for key, record in records.items():
+            if isinstance(record, list) and len(record) == 3:
+                digest, calls, first = record
+                texts = tuple(str(t) for t in first) if isinstance(first, list) else ()
+                found.setdefault(str(node), {})[str(key)] = Observed(str(digest), int(calls), texts)
+    return found
 
 
 def union(by_test: Mapping[str, Lines]) -> Lines:
