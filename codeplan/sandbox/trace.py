@@ -24,6 +24,7 @@ import json
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 TRACE_MODULE = "codeplan_trace"
 TRACE_FILE = "trace.json"
@@ -244,12 +245,8 @@ Lines = Mapping[str, frozenset[int]]  # path -> line numbers
 def executed_by_test(report: str) -> Mapping[str, Lines] | None:
     """The plugin's report: pytest node id -> path -> the lines that test executed; None
     when there is none."""
-    try:
-        data = json.loads(report)
-    except ValueError:
-        return None
-    tests = data.get("tests") if isinstance(data, dict) else None
-    if not isinstance(tests, dict):
+    tests = _section(report, "tests")
+    if tests is None:
         return None
     return {
         str(node): {
@@ -260,6 +257,16 @@ def executed_by_test(report: str) -> Mapping[str, Lines] | None:
         for node, hits in tests.items()
         if isinstance(hits, dict)
     }
+
+
+def _section(report: str, name: str) -> dict[str, Any] | None:
+    """One part of the plugin's JSON report, by test; None when it is missing or damaged."""
+    try:
+        data = json.loads(report)
+    except ValueError:
+        return None
+    section = data.get(name) if isinstance(data, dict) else None
+    return section if isinstance(section, dict) else None
 
 
 @dataclass(frozen=True)
@@ -289,12 +296,8 @@ def _clipped(text: str, limit: int = 120) -> str:
 def observed_by_test(report: str) -> Mapping[str, Mapping[str, Observed]] | None:
     """The plugin's observations: pytest node id -> "path::qualname" -> what the calls
     into that function from outside the traced files did; None when the report has none."""
-    try:
-        data = json.loads(report)
-    except ValueError:
-        return None
-    tests = data.get("observed") if isinstance(data, dict) else None
-    if not isinstance(tests, dict):
+    tests = _section(report, "observed")
+    if tests is None:
         return None
     found: dict[str, dict[str, Observed]] = {}
     for node, records in tests.items():
