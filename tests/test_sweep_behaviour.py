@@ -20,7 +20,8 @@ from codeplan.evolve.sweep import sweep_suite
 from codeplan.sandbox.session import open_sandbox
 from codeplan.sandbox.trace import Observed, observed_by_test
 
-ROUNDING_TESTS = """from decimal import Decimal
+ROUNDING_TESTS = """import random
+from decimal import Decimal
 
 from inventory.pricing import round_money
 
@@ -40,6 +41,10 @@ def test_rounds_a_half_cent_to_a_neighbouring_cent() -> None:
 
 def test_leaves_whole_cents_alone() -> None:
     assert round_money(Decimal("2.50")) == Decimal("2.50")
+
+
+def test_rounds_a_random_amount() -> None:
+    assert round_money(Decimal(random.random())) <= 1
 
 
 def test_a_ledger_rounds_every_amount() -> None:
@@ -96,6 +101,12 @@ def test_a_passing_test_in_which_the_changed_code_behaved_otherwise_is_stale(
     ledger = judged["test_a_ledger_rounds_every_amount"]
     assert ledger.status is TestStatus.STALE
     assert any(r.kind == "behaves" for r in ledger.reasons)
+    # its answers differ from run to run: noise, which neither makes it stale nor shows it
+    # unaffected; it stays stale for asserting on what round_money returns
+    noisy = judged["test_rounds_a_random_amount"]
+    assert noisy.status is TestStatus.STALE
+    assert {r.kind for r in noisy.reasons} == {"calls", "asserts", "executes", "run"}
+    assert noisy.reasons[-1].detail == "passed, but asserts on behaviour the change altered"
     # a test the change breaks is still broken
     assert judged["test_price_with_tax_rounds_half_up_to_cents"].status is TestStatus.BROKEN
 

@@ -31,6 +31,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from codeplan.evolve.behaviour import Behaviour, Observations
 from codeplan.evolve.model import ChangedCode, Evidence, Identified, ImpactedTest, TestStatus
 from codeplan.evolve.verdict import (
     COLLECTION_FAILURE,
@@ -47,9 +48,6 @@ from codeplan.evolve.verdict import (
 from codeplan.sandbox.backends import runs_pytest
 from codeplan.sandbox.model import TestOutcome
 from codeplan.sandbox.session import Sandbox
-from codeplan.sandbox.trace import Observed
-
-Observations = Mapping[str, Mapping[str, Observed]]  # test id -> entry function -> calls
 
 KEEP_GOING = "--continue-on-collection-errors"  # one module that fails to import stops no other
 _FAILED = ("failed", "error")
@@ -115,69 +113,25 @@ def sweep_suite(
             watched_result.append(_runs_changed_code(node, ran))
     if run.observed_by_test is None or base.observed is None:
         return watched_result
-    behaviour = _Behaviour(run.observed_by_test, base.observed, before)
+    behaviour = Behaviour(run.observed_by_test, base.observed, before)
+    if unsure := behaviour.differing(compared):
+        # the same code run again: what differs between the two runs is noise (a time,
+        # a port), not the change
+        again = run_outcome(
+            sandbox,
+            tree,
+            [KEEP_GOING, *_selected(unsure)],
+            rerun=False,
+            trace=watched,
+            observe=True,
+        )
+        behaviour = replace(behaviour, again=again.observed_by_test or {}, rerun=frozenset(unsure))
     return [
         behaviour.compared(test, executed, changed, found.traceable)
         if test.node_id in compared
         else test
         for test in watched_result
     ]
-
-
-class _Behaviour:
-    """What the changed code did in each test, now and over the base tree."""
-
-    def __init__(
-        self, now: Observations, before: Observations, verdicts: Mapping[str, str]
-    ) -> None:
-        self.now, self.before, self.verdicts = now, before, verdicts
-        self.cases: dict[str, list[str]] = {}  # test node -> its cases' ids
-        for case in {*now, *before}:
-            self.cases.setdefault(case.split("[", 1)[0], []).append(case)
-
-    def compared(
-        self,
-        test: ImpactedTest,
-        executed: Mapping[str, Mapping[str, Collection[int]]],
-        changed: Sequence[ChangedCode],
-        traceable: bool,
-    ) -> ImpactedTest:
-        """The passing test, stale when the changed code it runs behaved otherwise than
-        before the change, unaffected when it behaved alike and that is all it can show."""
-        if test.status not in (TestStatus.STALE, TestStatus.UNAFFECTED):
-            return test
-        if self.verdicts.get(test.node_id) != "passed":
-            return test  # no run before the change to compare with
-        ran = [code for code in changed if code.run_in(executed.get(test.node_id, {}))]
-        differences = self._differences(test.node_id)
-        if differences:
-            qualname, how = differences[0]
-            more = f" (and {len(differences) - 1} more)" if len(differences) > 1 else ""
-            detail = f"passed, but `{qualname}` {how} before the change{more}"
-            evidence = Evidence("behaves", detail)
-            return replace(test, status=TestStatus.STALE, reasons=(*test.reasons, evidence))
-        if ran and traceable and all(code.comparable for code in ran):
-            detail = "passed; the changed files answered its calls as before the change"
-            evidence = Evidence("run", detail)
-            return replace(test, status=TestStatus.UNAFFECTED, reasons=(*test.reasons, evidence))
-        return test
-
-    def _differences(self, node: str) -> list[tuple[str, str]]:
-        """(function, how) for each function the test called into the changed files whose
-        calls went otherwise than before the change."""
-        found = []
-        for case in sorted(self.cases.get(node, ())):
-            now, before = self.now.get(case, {}), self.before.get(case, {})
-            for key in sorted(now.keys() | before.keys()):
-                qualname = key.split("::", 1)[-1]
-                mine, theirs = now.get(key), before.get(key)
-                if mine is None:
-                    found.append((qualname, "is not called any more, where it was called"))
-                elif theirs is None:
-                    found.append((qualname, "is called, where it was not called"))
-                elif (difference := mine.differs(theirs)) is not None:
-                    found.append((qualname, difference))
-        return found
 
 
 def _watched(
@@ -235,14 +189,8 @@ def _base_run(
     each selected module; and what the calls into the traced files did in them."""
     if not selection:
         return _BaseRun({}, None)
-    modules = {node for node in selection if "::" not in node}
-    # pytest 8 runs only the node when given a module and a node id inside it (9 does not):
-    # a module asked for whole is asked for only whole
-    selected = sorted({n for n in selection if n.split("::")[0] not in modules} | modules)
-    if len(selected) > MAX_NODE_IDS:
-        selected = sorted({node.split("::")[0] for node in selected})
     run = run_outcome(
-        sandbox, tree, [KEEP_GOING, *selected], rerun=False, trace=trace, observe=True
+        sandbox, tree, [KEEP_GOING, *_selected(selection)], rerun=False, trace=trace, observe=True
     )
     outcomes_then = by_node(run)
     found = {}
@@ -255,6 +203,17 @@ def _base_run(
         else:
             found[node] = "absent"  # skipped, or not there before the change
     return _BaseRun(found, run.observed_by_test)
+
+
+def _selected(selection: Sequence[str]) -> list[str]:
+    """pytest's arguments for these test nodes and modules."""
+    modules = {node for node in selection if "::" not in node}
+    # pytest 8 runs only the node when given a module and a node id inside it (9 does not):
+    # a module asked for whole is asked for only whole
+    selected = sorted({n for n in selection if n.split("::")[0] not in modules} | modules)
+    if len(selected) > MAX_NODE_IDS:
+        selected = sorted({node.split("::")[0] for node in selected})
+    return selected
 
 
 def _failing_before(test: ImpactedTest) -> ImpactedTest:
