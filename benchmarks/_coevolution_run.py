@@ -94,6 +94,7 @@ def _run(
     sandbox: Sandbox,
     sweep: bool,
     judge: TriagingEditor | None = None,
+    compare: bool = False,
 ) -> list[ImpactedTest]:
     """The product's verdicts on the identified tests (and, with `sweep`, on the failing
     tests no static link reached; with `judge`, on the passing ones the editor judged),
@@ -107,7 +108,9 @@ def _run(
             base = Path(scratch) / "base"
             shutil.copytree(work, base, ignore=shutil.ignore_patterns(".git", ".codeplan"))
             _write_files(base, found.parent_production())
-            judged = sweep_suite(replace(identified, tests=reached), sandbox, work, base)
+            judged = sweep_suite(
+                replace(identified, tests=reached), sandbox, work, base, compare=compare
+            )
     else:
         judged = run_impacted(reached, sandbox, work)
     if judge is not None and identified.graph is not None:

@@ -24,7 +24,7 @@ Also the recall of the changed tests that reference the changed code (whose text
 a changed block's name): the target is ≥ 0.95 at precision far above the mention baseline.
 
     python benchmarks/coevolution.py REPO_PATH [--max-commits N] [--max-seconds S]
-        [--max-cases N] [--max-depth N] [--run [--judge]] [--update-sample N]
+        [--max-cases N] [--max-depth N] [--run [--judge] [--compare]] [--update-sample N]
         [--backend local|docker] [--json]
 
 `--run` (dynamic) runs, on each co-change case, the tests in the sandbox the way the
@@ -242,6 +242,7 @@ class Settings:
     sweep: bool = True  # --run as the product runs it: the whole suite, failures checked
     max_depth: int = DEFAULT_DEPTH  # steps through helpers (`tests impacted --max-depth`)
     judge: bool = False  # with run: the LLM stage, on the endpoint the environment names
+    compare: bool = False  # with run: `tests impacted --run --compare`
 
 
 def run_cases(repo_path: Path, settings: Settings) -> tuple[list[Case], bool]:
@@ -288,7 +289,9 @@ def run_cases(repo_path: Path, settings: Settings) -> tuple[list[Case], bool]:
             if sandbox is None:
                 sandbox = _open(work, settings.backend)
             try:
-                judged = _run(case, work, found, tests, sandbox, settings.sweep, judge)
+                judged = _run(
+                    case, work, found, tests, sandbox, settings.sweep, judge, settings.compare
+                )
                 if updated < settings.update_sample and _broken(case, judged):
                     updated += 1
                     _update(case, work, found, judged, sandbox, options)
@@ -374,6 +377,10 @@ def main() -> int:
         help="with --run: the LLM stage (`tests impacted --judge`) on the OpenAI-compatible"
         " endpoint OPENAI_BASE_URL / OPENAI_API_KEY / CODEPLAN_MODEL name",
     )  # fmt: skip
+    parser.add_argument(
+        "--compare", action="store_true",
+        help="with --run: compare the passing tests' runs with BASE (`tests impacted --compare`)",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the cases as JSON too")
     args = parser.parse_args()
     settings = Settings(
@@ -386,6 +393,7 @@ def main() -> int:
         sweep=not args.no_sweep,
         max_depth=args.max_depth,
         judge=args.judge,
+        compare=args.compare,
     )
     started = time.monotonic()
     cases, stopped = run_cases(args.repo.resolve(), settings)

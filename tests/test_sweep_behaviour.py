@@ -84,7 +84,7 @@ def test_a_passing_test_in_which_the_changed_code_behaved_otherwise_is_stale(
     assert changed.qualname == "round_money" and changed.comparable and found.traceable
 
     sandbox = open_sandbox(repo, read_config(repo), os.environ, backend="local")
-    judged = by_name(sweep_suite(found, sandbox, repo, base))
+    judged = by_name(sweep_suite(found, sandbox, repo, base, compare=True))
     # 1.005 rounds to 1.00 now and to 1.01 before: the loose check passes both ways
     half = judged["test_rounds_a_half_cent_to_a_neighbouring_cent"]
     assert half.status is TestStatus.STALE
@@ -116,7 +116,7 @@ def test_behaviour_is_compared_only_where_the_base_tree_ran_the_test(tmp_path: P
     found = identify(repo, history=False)
     sandbox = open_sandbox(repo, read_config(repo), os.environ, backend="local")
     # the changed tree as its own base: every watched call went alike
-    judged = by_name(sweep_suite(found, sandbox, repo, repo))
+    judged = by_name(sweep_suite(found, sandbox, repo, repo, compare=True))
     half = judged["test_rounds_a_half_cent_to_a_neighbouring_cent"]
     assert half.status is TestStatus.UNAFFECTED
     assert not any(r.kind == "behaves" for r in half.reasons)
@@ -197,9 +197,17 @@ def test_observations_that_differ_say_how() -> None:
 
 def test_tests_impacted_run_reports_the_behaviour_evidence(tmp_path: Path) -> None:
     repo, _ = rounding_repo(tmp_path)
-    outcome = run("tests", "impacted", repo, "--run", "--backend", "local", "--format", "json")
+    args = ("tests", "impacted", repo, "--run", "--backend", "local", "--format", "json")
+    outcome = run(*args, "--compare")
     found = {d["qualname"]: d for d in json.loads(outcome.out)}
     half = found["test_rounds_a_half_cent_to_a_neighbouring_cent"]
     assert half["status"] == "stale"
     assert "behaves" in {r["kind"] for r in half["reasons"]}
     assert found["test_leaves_whole_cents_alone"]["status"] == "unaffected"
+    # without --compare nothing runs on BASE but the failures: no behaviour evidence, and
+    # a test asserting on what round_money returns stays suspect, as the static check says
+    plain = {d["qualname"]: d for d in json.loads(run(*args).out)}
+    assert plain["test_leaves_whole_cents_alone"]["status"] == "stale"
+    assert not any(r["kind"] == "behaves" for d in plain.values() for r in d["reasons"])
+    refused = run("tests", "impacted", repo, "--compare")
+    assert refused.exit_code == 2 and "add --run" in refused.err

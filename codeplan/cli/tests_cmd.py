@@ -70,6 +70,14 @@ def impacted(
             " even where no static link reaches them (failures are checked against BASE).",
         ),
     ] = True,
+    compare: Annotated[
+        bool,
+        typer.Option(
+            "--compare",
+            help="With --run: run the passing tests that run the changed code on BASE too, and"
+            " call stale those to which the changed files answer otherwise (slower).",
+        ),
+    ] = False,
     backend: BackendOpt = None,
     max_depth: Annotated[
         int, typer.Option("--max-depth", min=1, help="Steps through helpers and fixtures.")
@@ -97,6 +105,8 @@ def impacted(
     with reported_errors(streams.err):
         if judge and not run:
             raise ConfigError("--judge judges the tests a run found passing: add --run")
+        if compare and not (run and sweep):
+            raise ConfigError("--compare compares the runs of the whole suite: add --run")
         judging = _judging_editor(path, editor, model) if judge else None
         with streams.err.status("finding the impacted tests"):
             found = identify(
@@ -117,7 +127,7 @@ def impacted(
                 if sweep:
                     base_tree = trees.enter_context(revision_tree(path, base))
                     with streams.err.status("running the whole suite"):
-                        tests = sweep_suite(found, sandbox, tree, base_tree)
+                        tests = sweep_suite(found, sandbox, tree, base_tree, compare=compare)
                 else:
                     with streams.err.status(f"running {len(tests)} tests"):
                         tests = run_impacted(tests, sandbox, tree)

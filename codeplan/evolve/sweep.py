@@ -16,9 +16,9 @@ test executes (codeplan/sandbox/trace.py).  A test that runs one gets that as ev
 When every runtime change is such a function, a passing test that runs none of them runs
 the code as it was, so the static suspicion that it is stale is dropped.
 
-The run also observes the changed files from outside: what each call into them returns or
-raises, per test; and the passing tests that run changed code run again over the base
-tree, observed alike.  A test in which the changed files answered otherwise than before
+With `compare`, the run also observes the changed files from outside: what each call
+into them returns or raises, per test; and the passing tests that run changed code run
+again over the base tree, observed alike (codeplan/evolve/behaviour.py).  A test in which the changed files answered otherwise than before
 ("behaves") is stale: it passes, yet what it exercises changed under it.  One to which
 they answered as before saw nothing of the change, and is unaffected, when answers are all
 a caller can see of each changed function it runs (no I/O or global state changed, see
@@ -54,16 +54,18 @@ _FAILED = ("failed", "error")
 
 
 def sweep_suite(
-    found: Identified, sandbox: Sandbox, tree: Path, base_tree: Path
+    found: Identified, sandbox: Sandbox, tree: Path, base_tree: Path, *, compare: bool = False
 ) -> list[ImpactedTest]:
     """The tests `found` with their verdicts from a whole-suite run over `tree`, followed
     by the tests no static evidence reached that fail over `tree` and pass over
-    `base_tree`, and by those that pass and execute the changed code."""
+    `base_tree`, and by those that pass and execute the changed code.  With `compare`, a
+    passing test that runs changed code is stale when the changed files answer it
+    otherwise than over `base_tree` (it runs there too)."""
     tests, changed = found.tests, found.changed
     if not runs_pytest(sandbox.spec):
         return run_impacted(tests, sandbox, tree)  # no per-test outcomes to sweep with
     watched = sorted({code.path for code in changed})
-    run = run_outcome(sandbox, tree, [KEEP_GOING], trace=watched, observe=True)
+    run = run_outcome(sandbox, tree, [KEEP_GOING], trace=watched, observe=compare)
     if run.timed_out:
         # a suite too slow for the sandbox's time limit: the tests found still get verdicts
         return run_impacted(tests, sandbox, tree)
@@ -83,12 +85,15 @@ def sweep_suite(
     compared = sorted(
         node
         for node, hits in executed.items()
-        if node in outcomes_now
+        if compare
+        and node in outcomes_now
         and not _fails(outcomes_now[node])
         and any(code.run_in(hits) for code in changed)
     )
     # a module that no longer imports lists none of its tests: the base tree's run does
-    base = _base_run(sandbox, base_tree, [*suspects, *sorted(unimportable), *compared], watched)
+    base = _base_run(
+        sandbox, base_tree, [*suspects, *sorted(unimportable), *compared], watched, compare
+    )
     before = base.verdicts
     result = [
         _failing_before(test)
@@ -184,13 +189,19 @@ def _base_run(
     tree: Path,
     selection: Sequence[str],
     trace: Sequence[str],
+    observe: bool,
 ) -> _BaseRun:
     """passed | failed | absent over `tree`, for each selected node, and for every test of
     each selected module; and what the calls into the traced files did in them."""
     if not selection:
         return _BaseRun({}, None)
     run = run_outcome(
-        sandbox, tree, [KEEP_GOING, *_selected(selection)], rerun=False, trace=trace, observe=True
+        sandbox,
+        tree,
+        [KEEP_GOING, *_selected(selection)],
+        rerun=False,
+        trace=trace,
+        observe=observe,
     )
     outcomes_then = by_node(run)
     found = {}
