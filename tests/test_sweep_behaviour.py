@@ -147,17 +147,30 @@ def test_the_plugin_describes_calls_into_the_traced_files_without_running_values
         "    box.n += by\n"
         "    return {'grown': Lazy(box.n), 'slotted': Slotted(by), 'seen': {3, 1, 2}}\n\n\n"
         "def fail():\n"
-        "    raise ValueError('no', 2)\n"
+        "    raise ValueError('no', 2)\n\n\n"
+        "def guarded():\n"
+        "    try:\n"
+        "        raise KeyError('k')\n"
+        "    finally:\n"
+        "        done = True\n\n\n"
+        "def swallowed():\n"
+        "    try:\n"
+        "        raise KeyError('k')\n"
+        "    except KeyError:\n"
+        "        pass\n"
     )
     (project / "tests" / "test_shapes.py").write_text(
         "import pytest\n"
-        "from shapes import Lazy, fail, grow\n\n\n"
+        "from shapes import Lazy, fail, grow, guarded, swallowed\n\n\n"
         "def test_grow():\n"
         "    box = Lazy(1)\n"
         "    grow(box, 2)\n"
         "    assert box.n == 3\n"
         "    with pytest.raises(ValueError):\n"
         "        fail()\n"
+        "    with pytest.raises(KeyError):\n"
+        "        guarded()\n"
+        "    swallowed()\n"
     )
     (project / "pyproject.toml").write_text('[project]\nname = "shapes"\nversion = "0"\n')
     git(project, "init", "-q", "-b", "main")
@@ -171,13 +184,22 @@ def test_the_plugin_describes_calls_into_the_traced_files_without_running_values
     assert outcome.observed_by_test is not None
     (observed,) = outcome.observed_by_test.values()
     # grow's own calls of Lazy and Slotted are inside the file: not observed
-    assert sorted(observed) == ["shapes.py::Lazy.__init__", "shapes.py::fail", "shapes.py::grow"]
+    assert sorted(observed) == [
+        "shapes.py::Lazy.__init__",
+        "shapes.py::fail",
+        "shapes.py::grow",
+        "shapes.py::guarded",
+        "shapes.py::swallowed",
+    ]
     assert observed["shapes.py::grow"].calls == 1
     assert observed["shapes.py::grow"].first == (
         "returned dict{'grown': Lazy(n=3), 'slotted': Slotted(side=2), 'seen': set{1, 2, 3}}",
     )
     assert observed["shapes.py::fail"].first == ("raised ValueError('no', 2)",)
     assert observed["shapes.py::Lazy.__init__"].first == ("returned None",)
+    # an exception leaves through a finally clause; one is caught inside
+    assert observed["shapes.py::guarded"].first == ("raised KeyError('k')",)
+    assert observed["shapes.py::swallowed"].first == ("returned None",)
 
 
 def test_observations_that_differ_say_how() -> None:

@@ -31,6 +31,7 @@ TRACE_FILE = "trace.json"
 PYTEST_ARGS = ("-p", TRACE_MODULE)
 
 PLUGIN = '''"""CodePlan's line tracer (written by codeplan/sandbox/trace.py)."""
+import dis
 import hashlib
 import json
 import os
@@ -54,6 +55,7 @@ _MAX_CALLS, _FIRST, _LIMIT, _ITEMS = 10000, 5, 200, 50
 _ROOT = os.getcwd() if len(os.getcwd()) > 1 else "\\0"
 _VOLATILE = re.compile(r"0x[0-9a-fA-F]+|pytest-\\d+|codeplan-run-\\w+")
 _NUMBERS = (bool, int, float, complex)
+_EXITS = {op for name, op in dis.opmap.items() if "RETURN" in name or "YIELD" in name}
 # value types whose repr is the standard library's own: it shows the value, runs nothing else
 _SAFE_REPR = {"decimal", "_decimal", "datetime", "fractions", "uuid", "pathlib", "ipaddress"}
 
@@ -149,6 +151,15 @@ def _qualname(code):
     return getattr(code, "co_qualname", code.co_name).replace(".<locals>", "")
 
 
+def _unwinding(frame):
+    """Whether the frame leaves by an exception: its last instruction neither returns nor
+    yields (a "return" event's value is None then, as for `return None`)."""
+    try:
+        return frame.f_code.co_code[frame.f_lasti] not in _EXITS
+    except IndexError:
+        return False
+
+
 def _observer(key, lines):
     """The local tracer of a call into the traced files: lines, and the call's outcome."""
     raised = [None]
@@ -156,14 +167,13 @@ def _observer(key, lines):
     def _event(frame, event, arg):
         if event == "line":
             lines.add(frame.f_lineno)
-            raised[0] = None
         elif event == "exception":
             raised[0] = arg[1]
         elif event == "return":
             record = _CURRENT_OBSERVED[0].setdefault(key, [hashlib.blake2b(), 0, []])
             record[1] += 1
             if record[1] <= _MAX_CALLS:
-                if raised[0] is not None:
+                if _unwinding(frame):
                     text = "raised " + _describe(raised[0])
                 else:
                     text = "returned " + _describe(arg)
