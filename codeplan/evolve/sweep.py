@@ -46,7 +46,7 @@ from codeplan.evolve.verdict import (
     unimportable_modules,
 )
 from codeplan.sandbox.backends import runs_pytest
-from codeplan.sandbox.model import TestOutcome
+from codeplan.sandbox.model import TestOutcome, TestRun
 from codeplan.sandbox.session import Sandbox
 
 KEEP_GOING = "--continue-on-collection-errors"  # one module that fails to import stops no other
@@ -122,14 +122,7 @@ def sweep_suite(
     if unsure := behaviour.differing(compared):
         # the same code run again: what differs between the two runs is noise (a time,
         # a port), not the change
-        again = run_outcome(
-            sandbox,
-            tree,
-            [KEEP_GOING, *_selected(unsure)],
-            rerun=False,
-            trace=watched,
-            observe=True,
-        )
+        again = _run_selected(sandbox, tree, unsure, watched, observe=True)
         behaviour = replace(behaviour, again=again.observed_by_test or {}, rerun=frozenset(unsure))
     return [
         behaviour.compared(test, executed, changed, found.traceable)
@@ -195,14 +188,7 @@ def _base_run(
     each selected module; and what the calls into the traced files did in them."""
     if not selection:
         return _BaseRun({}, None)
-    run = run_outcome(
-        sandbox,
-        tree,
-        [KEEP_GOING, *_selected(selection)],
-        rerun=False,
-        trace=trace,
-        observe=observe,
-    )
+    run = _run_selected(sandbox, tree, selection, trace, observe=observe)
     outcomes_then = by_node(run)
     found = {}
     for node in {*selection, *outcomes_then}:
@@ -214,6 +200,14 @@ def _base_run(
         else:
             found[node] = "absent"  # skipped, or not there before the change
     return _BaseRun(found, run.observed_by_test)
+
+
+def _run_selected(
+    sandbox: Sandbox, tree: Path, selection: Sequence[str], trace: Sequence[str], *, observe: bool
+) -> TestRun:
+    """One run, without reruns, of these test nodes and modules over `tree`."""
+    arguments = [KEEP_GOING, *_selected(selection)]
+    return run_outcome(sandbox, tree, arguments, rerun=False, trace=trace, observe=observe)
 
 
 def _selected(selection: Sequence[str]) -> list[str]:
