@@ -125,9 +125,10 @@ def test_behaviour_is_compared_only_where_the_base_tree_ran_the_test(tmp_path: P
 def test_the_plugin_describes_calls_into_the_traced_files_without_running_values_code(
     tmp_path: Path,
 ) -> None:
-    """What the calls into a traced file from outside return is spelled out from plain data
-    and attributes; an object's own __repr__ and properties never run (one that did would
-    fail the test); calls between the file's own functions are left out."""
+    """What the calls into a traced file from outside return is spelled out from plain data,
+    other objects by their class; an object's own __repr__ and properties never run (one
+    that did would fail the test) unless the test calls them; calls between the file's own
+    functions are left out."""
     project = tmp_path / "project"
     (project / "tests").mkdir(parents=True)
     (project / "shapes.py").write_text(
@@ -138,7 +139,10 @@ def test_the_plugin_describes_calls_into_the_traced_files_without_running_values
         "        raise AssertionError('repr ran')\n"
         "    @property\n"
         "    def area(self):\n"
-        "        raise AssertionError('property ran')\n\n\n"
+        "        raise AssertionError('property ran')\n"
+        "    @property\n"
+        "    def double(self):\n"
+        "        return self.n * 2\n\n\n"
         "class Slotted:\n"
         "    __slots__ = ('side',)\n"
         "    def __init__(self, side):\n"
@@ -165,7 +169,7 @@ def test_the_plugin_describes_calls_into_the_traced_files_without_running_values
         "def test_grow():\n"
         "    box = Lazy(1)\n"
         "    grow(box, 2)\n"
-        "    assert box.n == 3\n"
+        "    assert box.n == 3 and box.double == 6\n"
         "    with pytest.raises(ValueError):\n"
         "        fail()\n"
         "    with pytest.raises(KeyError):\n"
@@ -186,15 +190,18 @@ def test_the_plugin_describes_calls_into_the_traced_files_without_running_values
     # grow's own calls of Lazy and Slotted are inside the file: not observed
     assert sorted(observed) == [
         "shapes.py::Lazy.__init__",
+        "shapes.py::Lazy.double",
         "shapes.py::fail",
         "shapes.py::grow",
         "shapes.py::guarded",
         "shapes.py::swallowed",
     ]
     assert observed["shapes.py::grow"].calls == 1
+    # an object by its class: what the test reads of it is a call of its own
     assert observed["shapes.py::grow"].first == (
-        "returned dict{'grown': Lazy(n=3), 'slotted': Slotted(side=2), 'seen': set{1, 2, 3}}",
+        "returned dict{'grown': Lazy, 'slotted': Slotted, 'seen': set{1, 2, 3}}",
     )
+    assert observed["shapes.py::Lazy.double"].first == ("returned 6",)
     assert observed["shapes.py::fail"].first == ("raised ValueError('no', 2)",)
     assert observed["shapes.py::Lazy.__init__"].first == ("returned None",)
     # an exception leaves through a finally clause; one is caught inside
