@@ -32,14 +32,14 @@ UNCHANGED_ANSWERS = "passed; the changed files answered its calls as before the 
 @dataclass(frozen=True)
 class Behaviour:
     """What the calls into the changed files did in each test, over the changed tree
-    (`now`, and `again` for the tests it `rerun`) and over the base tree (`before`, whose run gave the
-    tests' `verdicts` there)."""
+    (`now`, and `again` for the test nodes `rerun` there) and over the base tree
+    (`before`, whose run gave the tests' `verdicts` there)."""
 
     now: Observations
     before: Observations
     verdicts: Mapping[str, str]
-    again: Observations | None = None
-    rerun: frozenset[str] = frozenset()  # the test nodes `again` ran
+    again: Observations = field(default_factory=dict)
+    rerun: frozenset[str] = frozenset()
     cases: dict[str, list[str]] = field(init=False)  # test node -> its cases' ids
 
     def __post_init__(self) -> None:
@@ -90,16 +90,16 @@ class Behaviour:
     def _differences(self, node: str) -> list[tuple[str, str]]:
         """(function, how) for each function of the changed files the test called whose
         calls went otherwise than before the change."""
-        found = []
-        for case in self.cases.get(node, ()):
-            for key, how in _compared(self.now.get(case, {}), self.before.get(case, {})):
-                found.append((key, how))
-        return found
+        return [
+            difference
+            for case in self.cases.get(node, ())
+            for difference in _compared(self.now.get(case, {}), self.before.get(case, {}))
+        ]
 
     def _noisy(self, node: str) -> set[str]:
         """The functions whose answers to the test differed between two runs of the same
         code."""
-        if self.again is None or node not in self.rerun:
+        if node not in self.rerun:
             return set()
         return {
             key

@@ -30,7 +30,8 @@ JUDGE_TASK = (
 )
 STALE_VERDICT = "the editor judged that it checks behaviour the change altered"
 UNAFFECTED_VERDICT = "the editor judged that its checks hold after the change"
-LINKS = ("calls", "helper", "asserts", "executes", "behaves")  # evidence that it reaches the change
+# evidence that it reaches the change
+LINKS = ("calls", "helper", "asserts", "executes", "behaves")
 
 
 def judge_passing_tests(

@@ -18,8 +18,8 @@ the code as it was, so the static suspicion that it is stale is dropped.
 
 With `compare`, the run also observes the changed files from outside: what each call
 into them returns or raises, per test; and the passing tests that run changed code run
-again over the base tree, observed alike (codeplan/evolve/behaviour.py).  A test in which the changed files answered otherwise than before
-("behaves") is stale: it passes, yet what it exercises changed under it.  One to which
+again over the base tree, observed alike (codeplan/evolve/behaviour.py).  A test the
+changed files answered otherwise than before ("behaves") is stale: it passes, yet what it exercises changed under it.  One to which
 they answered as before saw nothing of the change, and is unaffected, when answers are all
 a caller can see of each changed function it runs (no I/O or global state changed, see
 `ChangedCode.comparable`).
@@ -82,13 +82,16 @@ def sweep_suite(
     )
     suspects = [*unreached, *(t.node_id for t in judged if t.status is TestStatus.BROKEN)]
     executed = executed_by_node(run.executed_by_test or {})
-    compared = sorted(
-        node
-        for node, hits in executed.items()
+    compared = (
+        sorted(
+            node
+            for node, hits in executed.items()
+            if node in outcomes_now
+            and not _fails(outcomes_now[node])
+            and any(code.run_in(hits) for code in changed)
+        )
         if compare
-        and node in outcomes_now
-        and not _fails(outcomes_now[node])
-        and any(code.run_in(hits) for code in changed)
+        else []
     )
     # a module that no longer imports lists none of its tests: the base tree's run does
     base = _base_run(
@@ -124,9 +127,10 @@ def sweep_suite(
         # a port), not the change
         again = _run_selected(sandbox, tree, unsure, watched, observe=True)
         behaviour = replace(behaviour, again=again.observed_by_test or {}, rerun=frozenset(unsure))
+    comparable = set(compared)
     return [
         behaviour.compared(test, executed, changed, found.traceable)
-        if test.node_id in compared
+        if test.node_id in comparable
         else test
         for test in watched_result
     ]

@@ -5,7 +5,8 @@ backends, a container included, get it the same way.  It traces the given files 
 tests run (fixtures included, module imports not) and writes the executed lines of each
 test as JSON (a session-wide fixture counts for the first test that uses it).
 Files are matched by the end of their path, down to its last two parts, so a package
-the environment installed (`site-packages/pkg/mod.py` for `src/pkg/mod.py`) is traced too.  Without pytest there is no plugin: no trace.
+the environment installed (`site-packages/pkg/mod.py` for `src/pkg/mod.py`) is traced
+too.  Without pytest there is no plugin: no trace.
 
 It can also observe those files from outside: for each test, what each call into them
 from elsewhere (the test, a fixture, a file not traced) returned or raised, as text, hashed
@@ -14,9 +15,9 @@ left out: a refactoring shows there, but not to a test.  Two runs of a test, ove
 before a change and after it, then tell whether the changed files behaved otherwise as far
 as that test could see.  The text never runs a value's own code (no `repr` of an object
 that defines one: a lazy query would execute): plain data is spelled out, another object
-is its class (what a test reads of it through a method or property is a call of its own).  The run's folder and pytest's numbered
-temporary folders are written alike in every run, and string hashing is seeded, so that
-equal behaviour gives equal text."""
+is its class (what a test reads of it through a method or property is a call of its
+own).  The run's folder and pytest's numbered temporary folders are written alike in every
+run, and string hashing is seeded, so that equal behaviour gives equal text."""
 
 from __future__ import annotations
 
