@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -234,3 +235,45 @@ def test_a_repeated_reference_is_resolved_once_at_its_first_line(tmp_path: Path)
     calls = [(e.source, e.target, e.line) for e in graph.edges(Relation.CALLS)]
     assert calls == [("app.py::run", "app.py::helper", 5)]
     assert [(u.name, u.line) for u in graph.unresolved("app.py::run")] == [("os.getcwd", 5)]
+
+
+def test_a_cached_graph_loads_edges_as_queries_need_them_and_answers_as_if_loaded(
+    tmp_path: Path,
+) -> None:
+    shutil.copytree(
+        Path(__file__).resolve().parents[1] / "codeplan" / "graph",
+        tmp_path / "graph",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    options = GraphOptions(cache_dir=tmp_path / "cache")
+    build_graph(tmp_path, options)
+    loaded = build_graph(tmp_path, options).graph
+    all_edges = set(loaded.edges())  # loads every file's edges
+    lazy = build_graph(tmp_path, options).graph
+    # counted before any edge is loaded, as a build's report is
+    assert lazy.relation_counts() == loaded.relation_counts()
+    assert lazy.edge_count() == loaded.edge_count() == len(all_edges)
+    assert lazy._deferred, "a cached build loads no edges up front"
+    leaf = lazy.module_block("graph/gcpause.py")
+    assert leaf is not None
+    lazy.callees(leaf.id)
+    assert len(lazy._deferred) == len(loaded.paths()) - 1, "one file's edges loaded"
+    blocks = sorted(loaded.blocks(), key=lambda b: b.id)
+    for block in blocks[::2] + blocks[1::2]:  # the order queries load files in varies
+        assert lazy.related(block.id) == loaded.related(block.id)
+        assert lazy.related(block.id, inverse=True) == loaded.related(block.id, inverse=True)
+    assert lazy.relation_counts() == loaded.relation_counts()
+    assert set(lazy.edges()) == all_edges
+
+
+def test_an_update_of_a_cached_graph_edits_edges_it_has_not_loaded(tmp_path: Path) -> None:
+    _project(tmp_path)
+    (tmp_path / "other.py").write_text("from lib import helper\n\n\ndef go():\n    helper(2)\n")
+    build_graph(tmp_path)
+    warm, cold = build_graph(tmp_path), build_graph(tmp_path, GraphOptions(use_cache=False))
+    list(cold.graph.edges())
+    for builder in (warm, cold):  # the helper gone: its callers' edges go with it
+        builder.update_file("lib.py", "def unused():\n    pass\n")
+    assert warm.graph.relation_counts() == cold.graph.relation_counts()
+    assert warm.graph.snapshot() == cold.graph.snapshot()
+    assert warm.graph.callers("lib.py::unused") == []

@@ -12,16 +12,8 @@ from pathlib import Path
 import pytest
 
 from codeplan.graph.cache import CACHE_FILE_NAME, AnalysisCache, CacheStats
-from codeplan.graph.model import (
-    Block,
-    BlockKind,
-    Edge,
-    FileFacts,
-    FileResolution,
-    Relation,
-    UnresolvedRef,
-    block_id,
-)
+from codeplan.graph.model import Block, BlockKind, Edge, Relation, UnresolvedRef, block_id
+from codeplan.graph.records import FileFacts, FileResolution
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 CACHE_LOGGER = "codeplan.graph.cache"
@@ -375,8 +367,8 @@ def test_analyzer_payloads_are_json_shaped_so_marshal_packs_them_faithfully() ->
     # written against JSON's shapes, so the extractors must produce only those
     import json
 
-    from codeplan.graph.model import PackedData
     from codeplan.graph.python import PythonAnalyzer
+    from codeplan.graph.records import PackedData
 
     analyzer = PythonAnalyzer()
     for path in sorted((REPOSITORY_ROOT / "codeplan").rglob("*.py")):

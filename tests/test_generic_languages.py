@@ -11,7 +11,8 @@ import pytest
 from codeplan.graph import generic
 from codeplan.graph.analyzer import LanguageAnalyzer, ResolutionIndex, Resolver
 from codeplan.graph.generic import generic_analyzers
-from codeplan.graph.model import Block, BlockKind, FileFacts, FileResolution, content_hash
+from codeplan.graph.model import Block, BlockKind, content_hash
+from codeplan.graph.records import FileFacts, FileResolution
 from codeplan.resources import analyzer_query
 
 ANALYZERS: dict[str, LanguageAnalyzer] = {a.language: a for a in generic_analyzers()}

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from codeplan.edit.apply import block_text
 from codeplan.evolve.model import Experience
 from codeplan.graph.codegraph import CodeGraph
-from codeplan.graph.model import Block, BlockKind, FileFacts
+from codeplan.graph.model import Block, BlockKind
 from codeplan.graph.python import PythonAnalyzer
+from codeplan.graph.records import FileFacts
 from codeplan.impact.diff import BlockChange, diff_blocks
 from codeplan.impact.erasure import same_at_runtime
 from codeplan.validate.parsers import is_test_path

@@ -16,7 +16,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Protocol
 
-from codeplan.graph.model import Block, FileFacts, FileResolution
+from codeplan.graph.model import Block
+from codeplan.graph.records import FileFacts, FileResolution
 
 
 class ResolutionIndex:

@@ -23,15 +23,9 @@ from codeplan.graph.cache import AnalysisCache, pack, unpack
 from codeplan.graph.codegraph import CodeGraph, innermost_at
 from codeplan.graph.files import SkippedFile, check_source, discover_files, read_source
 from codeplan.graph.gcpause import collector_paused
-from codeplan.graph.model import (
-    Block,
-    BlockKind,
-    Edge,
-    FileFacts,
-    FileResolution,
-    UnresolvedRef,
-)
+from codeplan.graph.model import Block, BlockKind, Edge
 from codeplan.graph.parallel import forked_results, map_forked
+from codeplan.graph.records import FileFacts, FileResolution
 from codeplan.graph.registry import default_analyzers
 from codeplan.graph.reports import BuildReport, GraphOptions, UpdateReport
 from codeplan.graph.sources import RecordedSignature, Sources, read_sources
@@ -246,8 +240,7 @@ class GraphBuilder:
                     assert resolution.path == path, "resolutions arrived out of order"
                     fresh.append((keys[path], resolution, payload))
                 self._resolutions[path] = resolution
-                self.graph.add_edges(resolution.edges)
-                self._add_unresolved(resolution)
+                self.graph.add_resolution(resolution)
         if cache is not None and fresh:
             cache.put_packed_resolutions(fresh)
         self._dependents = {}
@@ -284,24 +277,6 @@ class GraphBuilder:
         )
         encoded = self._fingerprint_parts[key] = key.encode() + provided + b"\n"
         return encoded
-
-    def _add_resolution(self, resolution: FileResolution) -> None:
-        for edge in resolution.edges:
-            self.graph.add_edge(edge)
-        self._add_unresolved(resolution)
-
-    def _add_unresolved(self, resolution: FileResolution) -> None:
-        by_source: dict[str, list[UnresolvedRef]] = {}
-        for ref in resolution.unresolved:
-            by_source.setdefault(ref.source, []).append(ref)
-        for source, refs in by_source.items():
-            self.graph.set_unresolved(source, refs)
-
-    def _remove_resolution(self, resolution: FileResolution) -> None:
-        for edge in resolution.edges:
-            self.graph.remove_edge(edge.source, edge.target, edge.relation)
-        for source in {ref.source for ref in resolution.unresolved}:
-            self.graph.set_unresolved(source, [])
 
     def _summarise(
         self, skipped: list[SkippedFile], parsed: int, cached: int, resolved: int, seconds: float
@@ -360,7 +335,7 @@ class GraphBuilder:
 
         self._drop_stale_of(path)
         if path in self._resolutions:
-            self._remove_resolution(self._resolutions.pop(path))
+            self.graph.remove_resolution(self._resolutions.pop(path))
         self._index.replace_file(path, new_facts)
         self._fingerprint_parts.clear()
         if analyzer is not None and analyzer.language in self._resolvers:
@@ -388,7 +363,7 @@ class GraphBuilder:
         for other in sorted(affected):
             old_resolution = self._resolutions.pop(other, None)
             if old_resolution is not None:
-                self._remove_resolution(old_resolution)
+                self.graph.remove_resolution(old_resolution)
                 self._forget_dependencies(other, old_resolution)
             resolution = new_resolutions.get(other)
             if resolution is None:
@@ -396,7 +371,7 @@ class GraphBuilder:
             self._resolutions[other] = resolution
             for key in resolution.depends_on:
                 self._dependents.setdefault(key, set()).add(other)
-            self._add_resolution(resolution)
+            self.graph.add_resolution(resolution)
             self._unstale(other, resolution)
             if keep_stale and other != path and old_resolution is not None:
                 self._keep_stale(other, set(old_resolution.edges) - set(resolution.edges))

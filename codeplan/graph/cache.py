@@ -23,7 +23,7 @@ from typing import Any, Protocol, TypeVar
 
 from codeplan.errors import CacheError
 from codeplan.graph.gcpause import collector_paused
-from codeplan.graph.model import FileFacts, FileResolution
+from codeplan.graph.records import FileFacts, FileResolution
 from codeplan.graph.sources import RecordedSignature
 from codeplan.storage import ensure_schema, ensure_state_dir, open_database, write_transaction
 
@@ -32,7 +32,8 @@ _Decoded = TypeVar("_Decoded")
 
 CACHE_FILE_NAME = "graph-cache.sqlite3"
 # Bump whenever the tables or the payload encoding change: a mismatch wipes the cache.
-SCHEMA_VERSION = "5"  # 3: marshal payloads behind a CRC-32; 4: positional records; 5: signatures
+SCHEMA_VERSION = "6"  # 3: marshal payloads behind a CRC-32; 4: positional records; 5: signatures;
+# 6: a resolution's edges packed apart (see PackedEdges)
 BUSY_TIMEOUT_SECONDS = 30.0
 # Stays under SQLite's historical limit of 999 bound parameters per statement.
 _PATHS_PER_QUERY = 900

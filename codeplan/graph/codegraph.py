@@ -10,7 +10,9 @@ from typing import Any
 import networkx as nx
 
 from codeplan.errors import BlockNotFoundError
-from codeplan.graph.model import Block, BlockKind, Edge, Relation, UnresolvedRef
+from codeplan.graph.gcpause import collector_paused
+from codeplan.graph.model import Block, BlockKind, Edge, Relation, UnresolvedRef, path_of
+from codeplan.graph.records import FileResolution, PackedEdges, PackedRefs
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,16 @@ class Related:
 
 
 class CodeGraph:
-    """Blocks as nodes, relations as edges (one per source, target and relation)."""
+    """Blocks as nodes, relations as edges (one per source, target and relation).
+
+    A file's resolution can be added packed (`add_resolution`): its edges and unresolved
+    references enter the graph when a query first needs them.  A query about a block's
+    outgoing edges or references loads its file's; one about its incoming edges loads
+    those of every file with edges into its file; whole-graph queries load everything.
+    A cached build of a large repository so costs what its queries touch, not a quarter
+    of a million edges up front, and every answer is the one a fully loaded graph gives
+    (tests check this).
+    """
 
     def __init__(self) -> None:
         self._g = nx.MultiDiGraph()
@@ -39,6 +50,12 @@ class CodeGraph:
         self._kinds: Counter[BlockKind] = Counter()
         self._relations: Counter[Relation] = Counter()
         self._edge_data: dict[tuple[int, bool], dict[str, Any]] = {}  # see _data
+        # packed resolutions not loaded yet, by file; the files with such edges into each
+        # file; and the counts of what they hold, which the graph's counts include
+        self._deferred: dict[str, tuple[PackedEdges, PackedRefs]] = {}
+        self._deferred_into: dict[str, set[str]] = {}
+        self._deferred_relations: Counter[Relation] = Counter()
+        self._deferred_refs = 0
 
     # -- mutation (used by the builder) -------------------------------------------------
 
@@ -81,8 +98,78 @@ class CodeGraph:
             nodes[block.id] = {"block": block}
         getattr(self._g, "__networkx_cache__", {}).clear()
 
+    def add_resolution(self, resolution: FileResolution) -> None:
+        """Add the edges and unresolved references of one file's resolution, into blocks
+        already added.  Packed ones not yet decoded wait until a query needs them."""
+        self._load(resolution.path)
+        edges, refs = resolution.edges, resolution.unresolved
+        if isinstance(edges, PackedEdges) and not edges.decoded and isinstance(refs, PackedRefs):
+            self._deferred[resolution.path] = edges, refs
+            for target_path in edges.targets:
+                self._deferred_into.setdefault(target_path, set()).add(resolution.path)
+            self._deferred_relations.update(dict(edges.relation_counts))
+            self._deferred_refs += len(refs)
+        else:
+            self._fill(edges, refs)
+
+    def remove_resolution(self, resolution: FileResolution) -> None:
+        """Remove what `add_resolution(resolution)` added."""
+        if self._undefer(resolution.path) is not None:
+            return
+        for source, target, relation, *_ in resolution.edges:
+            self.remove_edge(source, target, relation)
+        for source in {ref.source for ref in resolution.unresolved}:
+            self._unresolved.pop(source, None)
+
+    def _undefer(self, path: str) -> tuple[PackedEdges, PackedRefs] | None:
+        deferred = self._deferred.pop(path, None)
+        if deferred is not None:
+            edges, refs = deferred
+            self._deferred_relations.subtract(dict(edges.relation_counts))
+            self._deferred_refs -= len(refs)
+        return deferred
+
+    def _fill(self, edges: Iterable[Edge], refs: Iterable[UnresolvedRef]) -> None:
+        self._fill_edges(edges)
+        by_source: dict[str, list[UnresolvedRef]] = {}
+        for ref in refs:
+            by_source.setdefault(ref.source, []).append(ref)
+        self._unresolved.update(by_source)
+
     def add_edges(self, edges: Iterable[Edge]) -> None:
         """`add_edge` each edge (see `add_blocks`)."""
+        if self._deferred:
+            edges = tuple(edges)
+            for path in {path_of(edge.source) for edge in edges}:
+                self._load(path)
+        self._fill_edges(edges)
+
+    def _load(self, path: str) -> None:
+        deferred = self._undefer(path)
+        if deferred is not None:
+            self._fill(*deferred)
+
+    def _load_into(self, path: str) -> None:
+        sources = self._deferred_into.pop(path, ())
+        with collector_paused(freeze=True):  # as a build does: see gcpause
+            for source_path in sorted(sources):
+                self._load(source_path)
+
+    def _load_around(self, block_id: str) -> None:
+        """Load every edge from or to `block_id`."""
+        if self._deferred:
+            path = path_of(block_id)
+            self._load(path)
+            self._load_into(path)
+
+    def _load_all(self) -> None:
+        if self._deferred:
+            with collector_paused(freeze=True):
+                for path in sorted(self._deferred):
+                    self._load(path)
+        self._deferred_into.clear()
+
+    def _fill_edges(self, edges: Iterable[Edge]) -> None:
         nodes, successors, predecessors = self._g._node, self._g._succ, self._g._pred
         # edges unpacked as the tuples they are, and counted in a plain dict merged once:
         # attribute reads and Counter updates were a fifth of this loop; a file's edges
@@ -110,6 +197,7 @@ class CodeGraph:
         block = self.get(block_id)
         if block is None:
             return
+        self._load_around(block_id)
         for _, _, relation in (
             *self._g.out_edges(block_id, keys=True),
             *self._g.in_edges(block_id, keys=True),
@@ -130,6 +218,7 @@ class CodeGraph:
     def add_edge(self, edge: Edge) -> None:
         if edge.source not in self._g or edge.target not in self._g:
             return
+        self._load(path_of(edge.source))
         if not self._g.has_edge(edge.source, edge.target, key=edge.relation):
             self._relations[edge.relation] += 1
         self._g.add_edge(edge.source, edge.target, key=edge.relation)
@@ -146,11 +235,13 @@ class CodeGraph:
         return data
 
     def remove_edge(self, source: str, target: str, relation: Relation) -> None:
+        self._load(path_of(source))
         if self._g.has_edge(source, target, key=relation):
             self._g.remove_edge(source, target, key=relation)
             self._relations[relation] -= 1
 
     def set_unresolved(self, source: str, refs: list[UnresolvedRef]) -> None:
+        self._load(path_of(source))
         if refs:
             self._unresolved[source] = refs
         else:
@@ -215,22 +306,24 @@ class CodeGraph:
     # -- relations -----------------------------------------------------------------------
 
     def edges(self, relation: Relation | None = None) -> Iterator[Edge]:
+        self._load_all()
         for source, target, key, data in self._g.edges(keys=True, data=True):
             if relation is None or key is relation:
                 yield Edge(source, target, key, data["line"], data["stale"])
 
     def edge_count(self) -> int:
-        return sum(self._relations.values())
+        return sum(self._relations.values()) + sum(self._deferred_relations.values())
 
     def relation_counts(self) -> dict[str, int]:
         """Edges per relation name."""
-        return {relation.value: n for relation, n in self._relations.items() if n}
+        counts = self._relations + self._deferred_relations  # `+` drops the zeros
+        return {relation.value: n for relation, n in counts.items()}
 
     def kind_counts(self) -> dict[str, int]:
         return {kind.value: n for kind, n in self._kinds.items() if n}
 
     def unresolved_count(self) -> int:
-        return sum(len(refs) for refs in self._unresolved.values())
+        return sum(len(refs) for refs in self._unresolved.values()) + self._deferred_refs
 
     def related(
         self,
@@ -243,6 +336,10 @@ class CodeGraph:
         """Neighbours of a block through `relations` (all if None), forward or inverse."""
         if block_id not in self._g:
             return []
+        if inverse:
+            self._load_into(path_of(block_id))
+        else:
+            self._load(path_of(block_id))
         wanted = set(relations) if relations is not None else None
         view = (
             self._g.in_edges(block_id, keys=True, data=True)
@@ -307,7 +404,9 @@ class CodeGraph:
 
     def unresolved(self, block_id: str | None = None) -> list[UnresolvedRef]:
         if block_id is not None:
+            self._load(path_of(block_id))
             return list(self._unresolved.get(block_id, []))
+        self._load_all()
         return [ref for refs in self._unresolved.values() for ref in refs]
 
     def users_of_external(self, dotted_prefix: str) -> list[Block]:
@@ -327,6 +426,10 @@ class CodeGraph:
         which only ever looks at the edited file's blocks and their relations.
         """
         copy = CodeGraph()
+        paths = list(paths)
+        for path in paths:
+            self._load(path)
+            self._load_into(path)
         own = [block_id for path in paths for block_id in self._by_path.get(path, [])]
         for block_id in own:
             copy.add_block(self.block(block_id))

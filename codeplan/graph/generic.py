@@ -30,7 +30,8 @@ from codeplan.graph.analyzer import LanguageAnalyzer, ResolutionIndex, Resolver
 from codeplan.graph.generic_extract import CompiledQueries, extract_facts
 from codeplan.graph.generic_modules import ModuleIndex, ModuleSystem
 from codeplan.graph.generic_resolve import GenericResolver
-from codeplan.graph.model import FileFacts, content_hash
+from codeplan.graph.model import content_hash
+from codeplan.graph.records import FileFacts
 from codeplan.resources import analyzer_query
 
 # Bump when the extraction code changes; query edits change the version by themselves.

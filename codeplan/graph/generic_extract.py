@@ -18,7 +18,8 @@ from typing import Any, NamedTuple
 
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
-from codeplan.graph.model import Block, BlockKind, FileFacts, block_id, content_hash
+from codeplan.graph.model import Block, BlockKind, block_id, content_hash
+from codeplan.graph.records import FileFacts
 
 # Blocks that own the references inside them; fields and imports defer to their parent.
 OWNER_KINDS = frozenset({BlockKind.MODULE, BlockKind.CLASS, BlockKind.FUNCTION, BlockKind.METHOD})

@@ -17,7 +17,8 @@ from typing import TypeVar, cast
 
 from codeplan.graph.analyzer import ResolutionIndex
 from codeplan.graph.generic_extract import ImportRecord, Reference
-from codeplan.graph.model import Block, BlockKind, FileFacts
+from codeplan.graph.model import Block, BlockKind
+from codeplan.graph.records import FileFacts
 
 _T = TypeVar("_T")
 CLASS_KINDS = frozenset({BlockKind.CLASS})

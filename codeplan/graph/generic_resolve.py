@@ -24,15 +24,8 @@ from codeplan.graph.generic_modules import (
     Scope,
     unique_blocks,
 )
-from codeplan.graph.model import (
-    Block,
-    BlockKind,
-    Edge,
-    FileFacts,
-    FileResolution,
-    Relation,
-    UnresolvedRef,
-)
+from codeplan.graph.model import Block, BlockKind, Edge, Relation, UnresolvedRef
+from codeplan.graph.records import FileFacts, FileResolution
 
 _FIELD = frozenset({BlockKind.FIELD})
 _METHOD = frozenset({BlockKind.METHOD})

@@ -15,10 +15,11 @@ import tree_sitter_python
 from tree_sitter import Language, Node, Parser, Tree
 
 from codeplan.graph.analyzer import ResolutionIndex
-from codeplan.graph.model import FileFacts, content_hash
+from codeplan.graph.model import content_hash
 from codeplan.graph.python.extract import PythonExtractor, module_name_for
 from codeplan.graph.python.lookup import KEY_PREFIX
 from codeplan.graph.python.resolve import PythonResolver
+from codeplan.graph.records import FileFacts
 
 __all__ = ["PythonAnalyzer", "module_name_for", "parse_python"]
 

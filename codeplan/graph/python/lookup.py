@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from codeplan.graph.analyzer import ResolutionIndex
-from codeplan.graph.model import BlockKind, FileFacts
+from codeplan.graph.model import BlockKind
 from codeplan.graph.python.extract import module_name_for
+from codeplan.graph.records import FileFacts
 
 KEY_PREFIX = "python:"
 

@@ -12,17 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from codeplan.graph.model import (
-    BlockKind,
-    Edge,
-    FileFacts,
-    FileResolution,
-    Relation,
-    UnresolvedRef,
-)
+from codeplan.graph.model import BlockKind, Edge, Relation, UnresolvedRef
 from codeplan.graph.python.exprs import Expr, dotted_expr, expr_dotted
 from codeplan.graph.python.inference import Inference, Site, Value, as_inferred, dedupe
 from codeplan.graph.python.lookup import KEY_PREFIX
+from codeplan.graph.records import FileFacts, FileResolution
 
 _FUNCTION_KINDS = (BlockKind.FUNCTION, BlockKind.METHOD)
 _new_tuple = tuple.__new__  # Edge.from_row's way past the NamedTuple's constructor

@@ -1,0 +1,330 @@
+"""Per-file analysis records: what a file says about itself (`FileFacts`) and what its
+references resolve to (`FileResolution`), in the forms the cache stores and the graph
+loads lazily.  Pure values; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import marshal
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from codeplan.graph.model import (
+    RELATION_BY_VALUE,
+    Block,
+    Edge,
+    Relation,
+    UnresolvedRef,
+    path_of,
+)
+
+_PACK_LEVEL = 1  # zlib: the fastest level still shrinks a payload tenfold
+
+
+class PackedData(Mapping[str, Any]):
+    """An analyzer payload kept as compressed marshal bytes, unpacked on first access.
+
+    Cached facts carry a large payload that a warm build never reads (only the files it
+    re-resolves need it); forked workers send it back as one small blob rather than as
+    millions of small objects; the cache stores the blob as is.  marshal, not JSON: the
+    payload is JSON-shaped (checked by the tests) and marshal packs it five times faster.
+    zlib's checksum makes a damaged blob an error rather than a wrong value.
+    """
+
+    __slots__ = ("_unpacked", "blob")
+
+    def __init__(self, blob: bytes) -> None:
+        self.blob = blob
+        self._unpacked: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, value: Mapping[str, Any]) -> PackedData:
+        if isinstance(value, PackedData):
+            return value
+        return cls(zlib.compress(marshal.dumps(dict(value)), _PACK_LEVEL))
+
+    def unpacked(self) -> dict[str, Any]:
+        if self._unpacked is None:
+            value = marshal.loads(zlib.decompress(self.blob))
+            if not isinstance(value, dict):
+                raise ValueError("a packed analyzer payload is not a mapping")
+            self._unpacked = value
+        return self._unpacked
+
+    def __getitem__(self, key: str) -> Any:
+        # the resolvers' hottest path: one call, not two
+        unpacked = self._unpacked
+        if unpacked is None:
+            unpacked = self.unpacked()
+        return unpacked[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.unpacked())
+
+    def __len__(self) -> int:
+        return len(self.unpacked())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (PackedData, (self.blob,))
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What one file says about itself, independent of every other file.
+
+    `data` is analyzer-specific and JSON-serialisable.  `interface_hash` covers exactly what
+    other files may consult while resolving their own references (definitions, signatures,
+    imports, inferred types) and not what they cannot (positions, bodies' calls): when it is
+    unchanged after an edit, no other file needs re-resolution.  `provides` are the
+    dependency keys under which other files' resolutions record that they consulted this
+    file (module names for Python).
+    """
+
+    path: str
+    language: str
+    analyzer_version: str
+    content_hash: str
+    blocks: tuple[Block, ...]
+    interface_hash: str
+    provides: frozenset[str]
+    syntax_error_lines: tuple[int, ...] = ()
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "language": self.language,
+            "analyzer_version": self.analyzer_version,
+            "content_hash": self.content_hash,
+            "blocks": [b.to_json() for b in self.blocks],
+            "interface_hash": self.interface_hash,
+            "provides": sorted(self.provides),
+            "syntax_error_lines": list(self.syntax_error_lines),
+            "data": dict(self.data),
+        }
+
+    def to_record(self) -> tuple[Any, ...]:
+        """A marshal-able tuple for the cache (and for the trip back from a worker): the
+        fields in order, blocks as rows, the payload packed.  Positional rather than
+        `to_json`'s mapping, since decoding records is most of a warm build."""
+        return (
+            self.path,
+            self.language,
+            self.analyzer_version,
+            self.content_hash,
+            tuple(block.to_row() for block in self.blocks),
+            self.interface_hash,
+            tuple(sorted(self.provides)),
+            tuple(self.syntax_error_lines),
+            PackedData.of(self.data).blob,
+        )
+
+    @classmethod
+    def from_record(cls, record: tuple[Any, ...]) -> FileFacts:
+        path, language, version, digest, rows, interface, provides, errors, blob = record
+        return cls(
+            path=path,
+            language=language,
+            analyzer_version=version,
+            content_hash=digest,
+            blocks=tuple(map(Block.from_row, rows)),
+            interface_hash=interface,
+            provides=frozenset(provides),
+            syntax_error_lines=tuple(errors),
+            data=PackedData(blob),
+        )
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FileFacts:
+        return cls(
+            path=data["path"],
+            language=data["language"],
+            analyzer_version=data["analyzer_version"],
+            content_hash=data["content_hash"],
+            blocks=tuple(Block.from_json(b) for b in data["blocks"]),
+            interface_hash=data["interface_hash"],
+            provides=frozenset(data["provides"]),
+            syntax_error_lines=tuple(data["syntax_error_lines"]),
+            data=data["data"],
+        )
+
+
+_Row = TypeVar("_Row")
+
+
+class _PackedRows(Sequence[_Row]):
+    """Rows kept as marshal bytes until first read (see PackedEdges and PackedRefs)."""
+
+    __slots__ = ("_rows", "blob")
+
+    def __init__(self, blob: bytes, rows: tuple[_Row, ...] | None = None) -> None:
+        self.blob = blob
+        self._rows = rows
+
+    def _decode(self, row: Any) -> _Row:
+        raise NotImplementedError
+
+    @property
+    def decoded(self) -> bool:
+        return self._rows is not None
+
+    def rows(self) -> tuple[_Row, ...]:
+        if self._rows is None:
+            rows = marshal.loads(self.blob)
+            if not isinstance(rows, tuple):
+                raise ValueError("packed rows are not a tuple")
+            self._rows = tuple(map(self._decode, rows))
+        return self._rows
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.rows()[index]
+
+    def __iter__(self) -> Iterator[_Row]:
+        return iter(self.rows())
+
+    def __len__(self) -> int:
+        return len(self.rows())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _PackedRows):
+            return self.blob == other.blob or self.rows() == other.rows()
+        if isinstance(other, tuple):
+            return self.rows() == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.rows())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self.blob)} bytes)"
+
+
+class PackedEdges(_PackedRows[Edge]):
+    """A file's resolved edges, packed, with what the graph must know of them before it
+    decodes them: the files they point into and how many edges of each relation they
+    make.
+
+    A warm build of a large repository would otherwise decode a quarter of a million
+    edges and fill them into the graph before anyone asks for one; the graph instead
+    loads a file's edges when a query first needs them (see `CodeGraph.add_resolution`).
+    """
+
+    __slots__ = ("relation_counts", "targets")
+
+    def __init__(
+        self,
+        blob: bytes,
+        targets: frozenset[str],
+        relation_counts: tuple[tuple[Relation, int], ...],
+        edges: tuple[Edge, ...] | None = None,
+    ) -> None:
+        super().__init__(blob, edges)
+        self.targets = targets
+        self.relation_counts = relation_counts
+
+    @classmethod
+    def of(cls, edges: Iterable[Edge]) -> PackedEdges:
+        if isinstance(edges, PackedEdges):
+            return edges
+        edges = tuple(edges)
+        # counted as the graph counts them: one edge per (source, target, relation)
+        counts = Counter(relation for _, _, relation in {e[:3] for e in edges})
+        return cls(
+            marshal.dumps(tuple((e.source, e.target, e.relation.value, e.line) for e in edges)),
+            frozenset(path_of(e.target) for e in edges),
+            tuple(sorted(counts.items(), key=lambda item: item[0].value)),
+            edges,
+        )
+
+    def _decode(self, row: Any) -> Edge:
+        return Edge.from_row(row)
+
+
+class PackedRefs(_PackedRows[UnresolvedRef]):
+    """A file's unresolved references, packed, and how many there are."""
+
+    __slots__ = ("length",)
+
+    def __init__(
+        self, blob: bytes, length: int, refs: tuple[UnresolvedRef, ...] | None = None
+    ) -> None:
+        super().__init__(blob, refs)
+        self.length = length
+
+    @classmethod
+    def of(cls, refs: Iterable[UnresolvedRef]) -> PackedRefs:
+        if isinstance(refs, PackedRefs):
+            return refs
+        refs = tuple(refs)
+        return cls(marshal.dumps(tuple(map(tuple, refs))), len(refs), refs)
+
+    def _decode(self, row: Any) -> UnresolvedRef:
+        return UnresolvedRef._make(row)
+
+    def __len__(self) -> int:
+        return self.length
+
+
+@dataclass(frozen=True)
+class FileResolution:
+    """The edges whose source lies in one file, and what resolving them consulted."""
+
+    path: str
+    edges: Sequence[Edge]  # a tuple, or PackedEdges when read from a record
+    unresolved: Sequence[UnresolvedRef]  # a tuple, or PackedRefs when read from a record
+    depends_on: frozenset[str]  # dependency keys (see FileFacts.provides) consulted
+    # the interfaces of what was consulted, when resolved: a cached resolution is reused
+    # only while the same fingerprint is computed from the current files
+    fingerprint: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "edges": [e.to_json() for e in self.edges],
+            "unresolved": [u.to_json() for u in self.unresolved],
+            "depends_on": sorted(self.depends_on),
+            "fingerprint": self.fingerprint,
+        }
+
+    def to_record(self) -> tuple[Any, ...]:
+        """A marshal-able tuple for the cache and for the trip back from a worker (see
+        `FileFacts.to_record`), edges and references packed; like `to_json`, it leaves
+        out `Edge.stale`, always false for a resolution's own edges."""
+        edges, refs = PackedEdges.of(self.edges), PackedRefs.of(self.unresolved)
+        return (
+            self.path,
+            edges.blob,
+            tuple(sorted(edges.targets)),
+            tuple((relation.value, count) for relation, count in edges.relation_counts),
+            refs.blob,
+            refs.length,
+            tuple(sorted(self.depends_on)),
+            self.fingerprint,
+        )
+
+    @classmethod
+    def from_record(cls, record: tuple[Any, ...]) -> FileResolution:
+        path, edges, targets, counts, refs, ref_count, depends_on, fingerprint = record
+        if not isinstance(edges, bytes) or not isinstance(refs, bytes):
+            raise ValueError("a resolution record's edges and references are not packed")
+        relation_counts = tuple((RELATION_BY_VALUE[value], n) for value, n in counts)
+        return cls(
+            path=path,
+            edges=PackedEdges(edges, frozenset(targets), relation_counts),
+            unresolved=PackedRefs(refs, ref_count),
+            depends_on=frozenset(depends_on),
+            fingerprint=fingerprint,
+        )
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FileResolution:
+        return cls(
+            path=data["path"],
+            edges=tuple(Edge.from_json(e) for e in data["edges"]),
+            unresolved=tuple(UnresolvedRef.from_json(u) for u in data["unresolved"]),
+            depends_on=frozenset(data["depends_on"]),
+            fingerprint=data.get("fingerprint", ""),
+        )
