@@ -151,6 +151,8 @@ class CodeGraph:
 
     def _load_into(self, path: str) -> None:
         sources = self._deferred_into.pop(path, ())
+        if not sources:
+            return
         with collector_paused(freeze=True):  # as a build does: see gcpause
             for source_path in sorted(sources):
                 self._load(source_path)
