@@ -147,7 +147,8 @@ class CodeGraph:
     def _load(self, path: str) -> None:
         deferred = self._undefer(path)
         if deferred is not None:
-            self._fill(*deferred)
+            edges, refs = deferred
+            self._fill(edges.decode(), refs.decode())
 
     def _load_into(self, path: str) -> None:
         sources = self._deferred_into.pop(path, ())

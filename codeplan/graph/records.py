@@ -173,11 +173,18 @@ class _PackedRows(Sequence[_Row]):
 
     def rows(self) -> tuple[_Row, ...]:
         if self._rows is None:
-            rows = marshal.loads(self.blob)
-            if not isinstance(rows, tuple):
-                raise ValueError("packed rows are not a tuple")
-            self._rows = tuple(map(self._decode, rows))
+            self._rows = self.decode()
         return self._rows
+
+    def decode(self) -> tuple[_Row, ...]:
+        """The rows, decoded afresh if they are not at hand, and not kept: the graph
+        copies what it loads, so keeping them too would hold a large graph twice."""
+        if self._rows is not None:
+            return self._rows
+        rows = marshal.loads(self.blob)
+        if not isinstance(rows, tuple):
+            raise ValueError("packed rows are not a tuple")
+        return tuple(map(self._decode, rows))
 
     def __getitem__(self, index: Any) -> Any:
         return self.rows()[index]
