@@ -212,7 +212,8 @@ class _PackedRows(Sequence[_Row]):
 class PackedEdges(_PackedRows[Edge]):
     """A file's resolved edges, packed, with what the graph must know of them before it
     decodes them: the files they point into and how many edges of each relation they
-    make.
+    make.  A resolution's edges are one per (source, target, relation), as the graph
+    keeps them, so these counts are the graph's.
 
     A warm build of a large repository would otherwise decode a quarter of a million
     edges and fill them into the graph before anyone asks for one; the graph instead
@@ -237,12 +238,16 @@ class PackedEdges(_PackedRows[Edge]):
         if isinstance(edges, PackedEdges):
             return edges
         edges = tuple(edges)
-        # counted as the graph counts them: one edge per (source, target, relation)
-        counts = Counter(relation for _, _, relation in {e[:3] for e in edges})
+        # packing is on every forked resolver's path: tuples unpacked, not read by name,
+        # and each target's path split once
+        rows = tuple(
+            (source, target, relation.value, line) for source, target, relation, line, _ in edges
+        )
+        counts = Counter(relation for _, _, relation, _ in rows)
         return cls(
-            marshal.dumps(tuple((e.source, e.target, e.relation.value, e.line) for e in edges)),
-            frozenset(path_of(e.target) for e in edges),
-            tuple(sorted(counts.items(), key=lambda item: item[0].value)),
+            marshal.dumps(rows),
+            frozenset(path_of(target) for target in {row[1] for row in rows}),
+            tuple((RELATION_BY_VALUE[value], n) for value, n in sorted(counts.items())),
             edges,
         )
 
@@ -277,7 +282,8 @@ class PackedRefs(_PackedRows[UnresolvedRef]):
 
 @dataclass(frozen=True)
 class FileResolution:
-    """The edges whose source lies in one file, and what resolving them consulted."""
+    """The edges whose source lies in one file, one per (source, target, relation), and
+    what resolving them consulted."""
 
     path: str
     edges: Sequence[Edge]  # a tuple, or PackedEdges when read from a record
