@@ -10,6 +10,7 @@ from pathlib import Path
 from gitrepo import git
 
 from codeplan.graph import BlockKind, GraphOptions, build_graph
+from codeplan.graph.model import path_of
 from codeplan.graph.parallel import MIN_ITEMS_TO_FORK
 
 APP = "from lib import helper\n\n\ndef run():\n    return helper(1)\n"
@@ -249,21 +250,29 @@ def test_a_cached_graph_loads_edges_as_queries_need_them_and_answers_as_if_loade
     build_graph(tmp_path, options)
     loaded = build_graph(tmp_path, options).graph
     all_edges = set(loaded.edges())  # loads every file's edges
+    all_blocks = set(loaded.blocks())
+    assert all(path_of(block.id) == block.path for block in all_blocks)
     lazy = build_graph(tmp_path, options).graph
-    # counted before any edge is loaded, as a build's report is
+    # counted before anything is loaded, as a build's report is
     assert lazy.relation_counts() == loaded.relation_counts()
     assert lazy.edge_count() == loaded.edge_count() == len(all_edges)
-    assert lazy._deferred, "a cached build loads no edges up front"
+    assert lazy.kind_counts() == loaded.kind_counts()
+    assert len(lazy) == len(loaded) == len(all_blocks)
+    assert lazy.paths() == loaded.paths()
+    files = len(loaded.paths())
+    assert (len(lazy._deferred), len(lazy._deferred_blocks)) == (files, files), "nothing loaded"
     leaf = lazy.module_block("graph/gcpause.py")
     assert leaf is not None
+    assert len(lazy._deferred_blocks) == files - 1, "one file's blocks loaded"
     lazy.callees(leaf.id)
-    assert len(lazy._deferred) == len(loaded.paths()) - 1, "one file's edges loaded"
+    assert len(lazy._deferred) == files - 1, "one file's edges loaded"
     blocks = sorted(loaded.blocks(), key=lambda b: b.id)
     for block in blocks[::2] + blocks[1::2]:  # the order queries load files in varies
         assert lazy.related(block.id) == loaded.related(block.id)
         assert lazy.related(block.id, inverse=True) == loaded.related(block.id, inverse=True)
     assert lazy.relation_counts() == loaded.relation_counts()
     assert set(lazy.edges()) == all_edges
+    assert set(lazy.blocks()) == all_blocks
 
 
 def test_an_update_of_a_cached_graph_edits_edges_it_has_not_loaded(tmp_path: Path) -> None:

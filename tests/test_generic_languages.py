@@ -11,7 +11,7 @@ import pytest
 from codeplan.graph import generic
 from codeplan.graph.analyzer import LanguageAnalyzer, ResolutionIndex, Resolver
 from codeplan.graph.generic import generic_analyzers
-from codeplan.graph.model import Block, BlockKind, content_hash
+from codeplan.graph.model import Block, BlockKind, content_hash, path_of
 from codeplan.graph.records import FileFacts, FileResolution
 from codeplan.resources import analyzer_query
 
@@ -522,6 +522,8 @@ def test_java_ambiguous_class_name_gets_no_edge(java: Project) -> None:
 def test_every_edge_joins_known_blocks(js: Project, java: Project) -> None:
     for project in (js, java):
         known = {b.id for f in project.facts.values() for b in f.blocks}
+        # the graph finds a block's file from its id (it loads blocks file by file)
+        assert all(path_of(b.id) == f.path for f in project.facts.values() for b in f.blocks)
         for source, _, target in project.all_edges():
             assert source in known and target in known
 

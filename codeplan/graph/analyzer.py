@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Protocol
 
-from codeplan.graph.model import Block
+from codeplan.graph.model import Block, path_of
 from codeplan.graph.records import FileFacts, FileResolution
 
 
@@ -26,7 +26,10 @@ class ResolutionIndex:
     def __init__(self, facts_by_path: Mapping[str, FileFacts]) -> None:
         self._facts: dict[str, FileFacts] = dict(facts_by_path)
         self._providers: dict[str, list[FileFacts]] = {}
+        # blocks by id, of the files whose blocks a resolver has asked for: a file's stay
+        # packed until then (a warm build resolves nothing)
         self._blocks: dict[str, Block] = {}
+        self._blocks_indexed: set[str] = set()
         for facts in self._facts.values():
             self._add(facts)
         # the open tracking frames, innermost last (read directly only by the resolvers'
@@ -38,8 +41,6 @@ class ResolutionIndex:
             providers = self._providers.setdefault(key, [])
             providers.append(facts)
             providers.sort(key=lambda f: f.path)
-        for block in facts.blocks:
-            self._blocks[block.id] = block
 
     def replace_file(self, path: str, facts: FileFacts | None) -> None:
         """Swap one file's facts (None: the file is gone) without re-indexing the rest."""
@@ -51,8 +52,10 @@ class ResolutionIndex:
                     self._providers[key] = remaining
                 else:
                     self._providers.pop(key, None)
-            for block in old.blocks:
-                self._blocks.pop(block.id, None)
+            if path in self._blocks_indexed:
+                self._blocks_indexed.discard(path)
+                for block in old.blocks:
+                    self._blocks.pop(block.id, None)
         if facts is not None:
             self._facts[path] = facts
             self._add(facts)
@@ -76,7 +79,16 @@ class ResolutionIndex:
             self.frames[-1].update(keys)
 
     def block(self, block_id: str) -> Block | None:
-        return self._blocks.get(block_id)
+        found = self._blocks.get(block_id)
+        if found is None:
+            path = path_of(block_id)
+            if path not in self._blocks_indexed:
+                self._blocks_indexed.add(path)
+                facts = self._facts.get(path)
+                for block in facts.blocks if facts is not None else ():
+                    self._blocks[block.id] = block
+                found = self._blocks.get(block_id)
+        return found
 
     def facts(self, path: str) -> FileFacts | None:
         return self._facts.get(path)

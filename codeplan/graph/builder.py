@@ -15,7 +15,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import chain
 from pathlib import Path
 
 from codeplan.graph.analyzer import LanguageAnalyzer, ResolutionIndex, Resolver
@@ -87,7 +86,7 @@ class GraphBuilder:
         the graph also holds the blocks it removed, as targets of stale edges; their lines
         and bytes describe a text that is gone."""
         facts = self._facts.get(path)
-        return facts.blocks if facts is not None else ()
+        return tuple(facts.blocks) if facts is not None else ()
 
     def block_at(self, path: str, line: int) -> Block | None:
         """The innermost current block of `path` containing `line`."""
@@ -232,7 +231,8 @@ class GraphBuilder:
                 cache.put_packed_facts(extracted)
                 cache.put_signatures(signatures)
             extracted.clear()  # stored: free the packed copies before the graph grows
-            self.graph.add_blocks(chain.from_iterable(f.blocks for f in self._facts.values()))
+            for path, facts in self._facts.items():
+                self.graph.add_file_blocks(path, facts.blocks)
             for path in self._facts:  # the stale paths arrive in this order too
                 resolution = reusable.get(path)
                 if resolution is None:

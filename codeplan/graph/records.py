@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from codeplan.graph.model import (
+    KIND_BY_VALUE,
     RELATION_BY_VALUE,
     Block,
+    BlockKind,
     Edge,
     Relation,
     UnresolvedRef,
@@ -87,7 +89,7 @@ class FileFacts:
     language: str
     analyzer_version: str
     content_hash: str
-    blocks: tuple[Block, ...]
+    blocks: Sequence[Block]  # a tuple, or PackedBlocks when read from a record
     interface_hash: str
     provides: frozenset[str]
     syntax_error_lines: tuple[int, ...] = ()
@@ -108,14 +110,14 @@ class FileFacts:
 
     def to_record(self) -> tuple[Any, ...]:
         """A marshal-able tuple for the cache (and for the trip back from a worker): the
-        fields in order, blocks as rows, the payload packed.  Positional rather than
+        fields in order, blocks and the payload packed.  Positional rather than
         `to_json`'s mapping, since decoding records is most of a warm build."""
         return (
             self.path,
             self.language,
             self.analyzer_version,
             self.content_hash,
-            tuple(block.to_row() for block in self.blocks),
+            *PackedBlocks.of(self.blocks).record(),
             self.interface_hash,
             tuple(sorted(self.provides)),
             tuple(self.syntax_error_lines),
@@ -124,13 +126,15 @@ class FileFacts:
 
     @classmethod
     def from_record(cls, record: tuple[Any, ...]) -> FileFacts:
-        path, language, version, digest, rows, interface, provides, errors, blob = record
+        path, language, version, digest, blocks, count, kinds, interface, provides, errors, blob = (
+            record
+        )
         return cls(
             path=path,
             language=language,
             analyzer_version=version,
             content_hash=digest,
-            blocks=tuple(map(Block.from_row, rows)),
+            blocks=PackedBlocks.from_record(blocks, count, kinds),
             interface_hash=interface,
             provides=frozenset(provides),
             syntax_error_lines=tuple(errors),
@@ -275,6 +279,53 @@ class PackedRefs(_PackedRows[UnresolvedRef]):
 
     def _decode(self, row: Any) -> UnresolvedRef:
         return UnresolvedRef._make(row)
+
+    def __len__(self) -> int:
+        return self.length
+
+
+class PackedBlocks(_PackedRows[Block]):
+    """A file's blocks, packed, with how many of each kind there are: a warm build adds
+    every file's blocks to the graph, which decodes them when a query first names one
+    of them (see `CodeGraph.add_file_blocks`)."""
+
+    __slots__ = ("kinds", "length")
+
+    def __init__(
+        self,
+        blob: bytes,
+        length: int,
+        kinds: tuple[tuple[BlockKind, int], ...],
+        blocks: tuple[Block, ...] | None = None,
+    ) -> None:
+        super().__init__(blob, blocks)
+        self.length = length
+        self.kinds = kinds
+
+    @classmethod
+    def of(cls, blocks: Iterable[Block]) -> PackedBlocks:
+        if isinstance(blocks, PackedBlocks):
+            return blocks
+        blocks = tuple(blocks)
+        counts = Counter(block.kind.value for block in blocks)
+        return cls(
+            marshal.dumps(tuple(block.to_row() for block in blocks)),
+            len(blocks),
+            tuple((KIND_BY_VALUE[value], n) for value, n in sorted(counts.items())),
+            blocks,
+        )
+
+    def record(self) -> tuple[bytes, int, tuple[tuple[str, int], ...]]:
+        return self.blob, self.length, tuple((kind.value, n) for kind, n in self.kinds)
+
+    @classmethod
+    def from_record(cls, blob: Any, length: Any, kinds: Any) -> PackedBlocks:
+        if not isinstance(blob, bytes):
+            raise ValueError("a facts record's blocks are not packed")
+        return cls(blob, length, tuple((KIND_BY_VALUE[value], n) for value, n in kinds))
+
+    def _decode(self, row: Any) -> Block:
+        return Block.from_row(row)
 
     def __len__(self) -> int:
         return self.length
