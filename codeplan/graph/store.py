@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
 from typing import Any
 
 import networkx as nx
@@ -114,9 +115,13 @@ class GraphStore:
 
     def _load_all_blocks(self) -> None:
         if self._deferred_blocks:
+            # in one call, once none is left deferred: `add_blocks` then has no file to
+            # load first, which it would otherwise check for each file
+            packed = [self._deferred_blocks.pop(path) for path in sorted(self._deferred_blocks)]
+            self._deferred_kinds.clear()
+            self._deferred_block_count = 0
             with collector_paused(freeze=True):
-                for path in sorted(self._deferred_blocks):
-                    self._load_blocks(path)
+                self.add_blocks(chain.from_iterable(blocks.rows() for blocks in packed))
 
     def add_resolution(self, resolution: FileResolution) -> None:
         """Add the edges and unresolved references of one file's resolution, into blocks
