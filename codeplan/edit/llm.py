@@ -12,11 +12,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
-
-import openai
-from openai.types.chat import ChatCompletionMessageParam
 
 from codeplan.edit.answer import parse_answer, parse_triage
 from codeplan.edit.model import EditRequest, TriageRequest, Usage
@@ -24,6 +21,9 @@ from codeplan.edit.pricing import DEFAULT_PRICES, Price, cost_usd, price_table
 from codeplan.edit.prompts import PromptSet
 from codeplan.edit.response_cache import CachedAnswer, ResponseCache
 from codeplan.errors import ConfigError, EditError
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -145,6 +145,8 @@ class LLMEditor:
                 f"no API key for the LLM: set ${settings.api_key_env}, or point [llm] base_url"
                 " at a local endpoint that needs none"
             )
+        import openai  # here, not at the top: a third of a second every command would pay
+
         self._client = openai.OpenAI(
             api_key=settings.api_key or LOCAL_PLACEHOLDER_KEY,
             base_url=settings.base_url or DEFAULT_BASE_URL,
@@ -213,6 +215,8 @@ class LLMEditor:
     def _complete(
         self, messages: list[dict[str, str]], params: dict[str, Any], where: dict[str, str]
     ) -> tuple[str, int, int, str | None]:
+        import openai
+
         started = time.monotonic()
         try:
             completion = self._client.chat.completions.create(
@@ -238,6 +242,8 @@ class LLMEditor:
 
     def _describe(self, error: Exception) -> str:
         """A message for the user: what failed, where, and what to check; never the key."""
+        import openai
+
         model, host = self.settings.model, self._host
         tries = f"{self.settings.max_retries + 1} attempts"
         if isinstance(error, openai.APITimeoutError):
