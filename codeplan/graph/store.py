@@ -27,7 +27,8 @@ class GraphStore:
     with edges into its file; whole-graph queries load everything.  A cached build of a
     large repository so costs what its queries touch, not seventy thousand blocks and a
     quarter of a million edges up front, and every answer is the one a fully loaded graph
-    gives (tests check this).
+    gives (tests check this).  Queries therefore write: a graph shared between threads
+    needs a lock around its use.
     """
 
     def __init__(self) -> None:
