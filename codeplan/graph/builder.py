@@ -175,7 +175,9 @@ class GraphBuilder:
                 keys[path] = (path, digest, analyzer.version)
         found = cache.get_many_facts(keys.values()) if cache is not None else {}
         contents = sources.contents(sorted(path for path in keys if path not in found))
-        missing = list(contents)
+        # largest first: the workers take chunks in order, and a phase lasts until its last
+        # chunk is done, so the small files go last, where one worker finishes alone
+        missing = sorted(contents, key=lambda path: -len(contents[path]))
         total = len(found) + len(missing)
 
         def extract(path: str) -> bytes:
@@ -217,6 +219,8 @@ class GraphBuilder:
             for path, hit in cached.items()
             if hit.fingerprint == self._fingerprint(hit.depends_on)
         }
+        # in path order, unlike extraction: a worker's chunk then holds neighbouring
+        # modules, which share what its resolver memoises (largest first was slower)
         stale = [path for path in self._facts if path not in reusable]
 
         def resolve(path: str) -> bytes:
