@@ -163,13 +163,17 @@ _Row = TypeVar("_Row")
 
 
 class _PackedRows(Sequence[_Row]):
-    """Rows kept as marshal bytes until first read (see PackedEdges and PackedRefs)."""
+    """Rows kept as marshal bytes until first read (see PackedEdges, PackedRefs and
+    PackedBlocks), and how many there are when that is known without reading them."""
 
-    __slots__ = ("_rows", "blob")
+    __slots__ = ("_rows", "blob", "length")
 
-    def __init__(self, blob: bytes, rows: tuple[_Row, ...] | None = None) -> None:
+    def __init__(
+        self, blob: bytes, rows: tuple[_Row, ...] | None = None, length: int | None = None
+    ) -> None:
         self.blob = blob
         self._rows = rows
+        self.length = length
 
     def _decode(self, row: Any) -> _Row:
         raise NotImplementedError
@@ -200,7 +204,7 @@ class _PackedRows(Sequence[_Row]):
         return iter(self.rows())
 
     def __len__(self) -> int:
-        return len(self.rows())
+        return self.length if self.length is not None else len(self.rows())
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, _PackedRows):
@@ -265,13 +269,12 @@ class PackedEdges(_PackedRows[Edge]):
 class PackedRefs(_PackedRows[UnresolvedRef]):
     """A file's unresolved references, packed, and how many there are."""
 
-    __slots__ = ("length",)
+    __slots__ = ()
 
     def __init__(
         self, blob: bytes, length: int, refs: tuple[UnresolvedRef, ...] | None = None
     ) -> None:
-        super().__init__(blob, refs)
-        self.length = length
+        super().__init__(blob, refs, length)
 
     @classmethod
     def of(cls, refs: Iterable[UnresolvedRef]) -> PackedRefs:
@@ -283,16 +286,13 @@ class PackedRefs(_PackedRows[UnresolvedRef]):
     def _decode(self, row: Any) -> UnresolvedRef:
         return UnresolvedRef._make(row)
 
-    def __len__(self) -> int:
-        return self.length
-
 
 class PackedBlocks(_PackedRows[Block]):
     """A file's blocks, packed, with how many of each kind there are: a warm build adds
     every file's blocks to the graph, which decodes them when a query first names one
     of them (see `CodeGraph.add_file_blocks`)."""
 
-    __slots__ = ("kinds", "length")
+    __slots__ = ("kinds",)
 
     def __init__(
         self,
@@ -301,8 +301,7 @@ class PackedBlocks(_PackedRows[Block]):
         kinds: tuple[tuple[BlockKind, int], ...],
         blocks: tuple[Block, ...] | None = None,
     ) -> None:
-        super().__init__(blob, blocks)
-        self.length = length
+        super().__init__(blob, blocks, length)
         self.kinds = kinds
 
     @classmethod
@@ -319,7 +318,7 @@ class PackedBlocks(_PackedRows[Block]):
         )
 
     def record(self) -> tuple[bytes, int, tuple[tuple[str, int], ...]]:
-        return self.blob, self.length, tuple((kind.value, n) for kind, n in self.kinds)
+        return self.blob, len(self), tuple((kind.value, n) for kind, n in self.kinds)
 
     @classmethod
     def from_record(cls, blob: Any, length: Any, kinds: Any) -> PackedBlocks:
@@ -329,9 +328,6 @@ class PackedBlocks(_PackedRows[Block]):
 
     def _decode(self, row: Any) -> Block:
         return Block.from_row(row)
-
-    def __len__(self) -> int:
-        return self.length
 
 
 @dataclass(frozen=True)
@@ -367,7 +363,7 @@ class FileResolution:
             tuple(sorted(edges.targets)),
             tuple((relation.value, count) for relation, count in edges.relation_counts),
             refs.blob,
-            refs.length,
+            len(refs),
             tuple(sorted(self.depends_on)),
             self.fingerprint,
         )
