@@ -286,3 +286,24 @@ def test_an_update_of_a_cached_graph_edits_edges_it_has_not_loaded(tmp_path: Pat
     assert warm.graph.relation_counts() == cold.graph.relation_counts()
     assert warm.graph.snapshot() == cold.graph.snapshot()
     assert warm.graph.callers("lib.py::unused") == []
+
+
+def test_names_read_from_the_decoded_source_equal_the_nodes_own_text() -> None:
+    """Extraction reads names by slicing an ASCII file's decoded source (see
+    exprs.reading); what it records must equal what each node's own bytes give, and a
+    file that is not ASCII, whose byte offsets are not str offsets, reads them the slow way."""
+    from codeplan.graph.python import PythonAnalyzer, parse_python
+    from codeplan.graph.python.extract import PythonExtractor
+
+    graph_package = Path(__file__).resolve().parents[1] / "codeplan" / "graph"
+    ascii_source = (graph_package / "python" / "extract.py").read_bytes()
+    assert ascii_source.isascii()
+    other = "# café\ndef grüße(x: 'Größe') -> None:\n    return größe(x).naïve\n".encode()
+    for path, source in (("extract.py", ascii_source), ("gruss.py", other)):
+        facts = PythonAnalyzer().extract(path, source)
+        module = path.removesuffix(".py")
+        # outside `reading`: every name comes from the node's own bytes
+        by_node = PythonExtractor(path, source, module).run(parse_python(source).root_node)
+        assert dict(facts.data) == by_node
+    assert [b.qualname for b in facts.blocks] == ["", "grüße"]
+    assert ["a", ["c", ["n", "größe"]], "naïve"] in [ref[1] for ref in facts.data["refs"]]

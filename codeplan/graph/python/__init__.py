@@ -16,6 +16,7 @@ from tree_sitter import Language, Node, Parser, Tree
 
 from codeplan.graph.analyzer import ResolutionIndex
 from codeplan.graph.model import content_hash
+from codeplan.graph.python.exprs import reading
 from codeplan.graph.python.extract import PythonExtractor, module_name_for
 from codeplan.graph.python.lookup import KEY_PREFIX
 from codeplan.graph.python.resolve import PythonResolver
@@ -40,7 +41,8 @@ class PythonAnalyzer:
         module = module_name_for(path)
         extractor = PythonExtractor(path, source, module)
         try:
-            data = extractor.run(tree.root_node)
+            with reading(source):
+                data = extractor.run(tree.root_node)
         except RecursionError:
             # generated code nests deeper than Python's stack allows: walk it again on a
             # thread with a bigger stack rather than losing the file
