@@ -250,17 +250,26 @@ class PackedEdges(_PackedRows[Edge]):
         if isinstance(edges, PackedEdges):
             return edges
         edges = tuple(edges)
-        # packing is on every forked resolver's path: tuples unpacked, not read by name,
-        # and each target's path split once
-        rows = tuple(
-            (source, target, relation.value, line) for source, target, relation, line, _ in edges
+        packed = cls.of_rows(
+            tuple(
+                (source, target, relation.value, line)
+                for source, target, relation, line, _ in edges
+            )
         )
+        packed._rows = edges
+        return packed
+
+    @classmethod
+    def of_rows(cls, rows: tuple[tuple[str, str, str, int], ...]) -> PackedEdges:
+        """Packed from (source, target, relation value, line) rows, one per (source, target,
+        relation), without making an Edge of each: a forked resolver sends its edges back
+        this way, and they are decoded where a query first needs them."""
         counts = Counter(relation for _, _, relation, _ in rows)
         return cls(
             marshal.dumps(rows),
+            # each target's path split once
             frozenset(path_of(target) for target in {row[1] for row in rows}),
             tuple((RELATION_BY_VALUE[value], n) for value, n in sorted(counts.items())),
-            edges,
         )
 
     def _decode(self, row: Any) -> Edge:
@@ -282,7 +291,14 @@ class PackedRefs(_PackedRows[UnresolvedRef]):
         if isinstance(refs, PackedRefs):
             return refs
         refs = tuple(refs)
-        return cls(marshal.dumps(tuple(map(tuple, refs))), len(refs), refs)
+        packed = cls.of_rows(tuple((r.source, r.name, r.line, r.context) for r in refs))
+        packed._rows = refs
+        return packed
+
+    @classmethod
+    def of_rows(cls, rows: tuple[tuple[str, str, int, str], ...]) -> PackedRefs:
+        """Packed from (source, name, line, context) rows (see `PackedEdges.of_rows`)."""
+        return cls(marshal.dumps(rows), len(rows))
 
     def _decode(self, row: Any) -> UnresolvedRef:
         return UnresolvedRef._make(row)

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from codeplan.graph.model import BlockKind, Edge, Relation, UnresolvedRef
+from codeplan.graph.model import BlockKind, Relation
 from codeplan.graph.python.exprs import Expr, dotted_expr, expr_dotted
 from codeplan.graph.python.inference import Inference, Site, Value, as_inferred, dedupe
 from codeplan.graph.python.lookup import KEY_PREFIX
-from codeplan.graph.records import FileFacts, FileResolution
+from codeplan.graph.records import FileFacts, FileResolution, PackedEdges, PackedRefs
 
 _FUNCTION_KINDS = (BlockKind.FUNCTION, BlockKind.METHOD)
-_new_tuple = tuple.__new__  # Edge.from_row's way past the NamedTuple's constructor
+# a dict lookup: an enum member's `.value` is a property, and there is one per edge
+_VALUE_OF = {relation: relation.value for relation in Relation}
 
 
 class PythonResolver(Inference):
@@ -57,14 +58,12 @@ class PythonResolver(Inference):
         return FileResolution(
             path=facts.path,
             # sorted by (source, target, relation value): a Relation is the str of its value,
-            # and no two items share a key, so plain tuple order is that order; made as
-            # `Edge.from_row` makes them, without the NamedTuple's Python-level constructor
-            edges=tuple(
-                _new_tuple(Edge, (s, t, r, line, False))
-                for (s, t, r), line in sorted(edges.items())
+            # and no two items share a key, so plain tuple order is that order
+            edges=PackedEdges.of_rows(
+                tuple((s, t, _VALUE_OF[r], line) for (s, t, r), line in sorted(edges.items()))
             ),
-            unresolved=tuple(
-                UnresolvedRef(s, n, line, c) for (s, n, c), line in sorted(unresolved.items())
+            unresolved=PackedRefs.of_rows(
+                tuple((s, n, line, c) for (s, n, c), line in sorted(unresolved.items()))
             ),
             depends_on=frozenset(deps),
         )
