@@ -289,9 +289,9 @@ def test_an_update_of_a_cached_graph_edits_edges_it_has_not_loaded(tmp_path: Pat
 
 
 def test_names_read_from_the_decoded_source_equal_the_nodes_own_text() -> None:
-    """Extraction reads names by slicing an ASCII file's decoded source (see
-    exprs.reading); what it records must equal what each node's own bytes give, and a
-    file that is not ASCII, whose byte offsets are not str offsets, reads them the slow way."""
+    """Extraction reads names by slicing the file's source (see exprs.reading), decoded
+    first when it is ASCII and piece by piece when it is not, since then byte offsets are
+    not str offsets: what it records must equal what each node's own bytes give."""
     from codeplan.graph.python import PythonAnalyzer, parse_python
     from codeplan.graph.python.extract import PythonExtractor
 

@@ -68,7 +68,7 @@ _CONTAINERS = {
 
 
 class _Reading(threading.local):
-    source: str | None = None  # the default in a thread that never set it
+    source: str | bytes | None = None  # the default in a thread that never set it
 
 
 _reading = _Reading()
@@ -76,12 +76,12 @@ _reading = _Reading()
 
 @contextmanager
 def reading(source: bytes) -> Iterator[None]:
-    """While this thread extracts one file, `text` slices the file's decoded source rather
-    than ask each node for its bytes, which tree-sitter copies out for `text` to decode
-    (2% of a cold build).  Only for ASCII sources, whose byte offsets are str offsets;
-    every node `text` sees meanwhile must come from this source's tree."""
+    """While this thread extracts one file, `text` slices the file's source rather than
+    ask each node for its bytes, which tree-sitter copies out slowly (4% of extraction).
+    An ASCII source is sliced decoded, since its byte offsets are str offsets.  Every
+    node `text` sees meanwhile must come from this source's tree."""
     previous = _reading.source
-    _reading.source = source.decode("ascii") if source.isascii() else None
+    _reading.source = source.decode("ascii") if source.isascii() else source
     try:
         yield
     finally:
@@ -90,10 +90,11 @@ def reading(source: bytes) -> Iterator[None]:
 
 def text(node: Node) -> str:
     source = _reading.source
-    if source is not None:
-        return source[node.start_byte : node.end_byte]
-    raw = node.text  # a property that copies the bytes out on every read: read it once
-    return raw.decode("utf-8", "replace") if raw is not None else ""
+    if source is None:
+        raw = node.text  # a property that copies the bytes out on every read: read it once
+        return raw.decode("utf-8", "replace") if raw is not None else ""
+    piece = source[node.start_byte : node.end_byte]
+    return piece.decode("utf-8", "replace") if isinstance(piece, bytes) else piece
 
 
 def dotted_expr(dotted: str) -> Expr:
