@@ -20,9 +20,8 @@ class FactRecorder(ReferenceCollector):
     """One file's blocks, scopes, imports, classes, functions and fields, as recorded."""
 
     def __init__(self, path: str, source: bytes, module: str) -> None:
-        super().__init__()
+        super().__init__(source)
         self.path = path
-        self.source = source
         self.module = module
         self.blocks: list[Block] = []
         self._ids: set[str] = set()

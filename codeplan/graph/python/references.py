@@ -22,7 +22,8 @@ _COMPREHENSIONS = (
 class ReferenceCollector:
     """Records references as `[owner_scope, expr, context, line]` in `self.refs`."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: bytes) -> None:
+        self.source = source
         self.refs: list[list[Any]] = []
 
     def distinct_refs(self) -> list[list[Any]]:
@@ -104,6 +105,15 @@ class ReferenceCollector:
             return
         if kind in _LITERALS:
             return
+        if kind == "string":
+            # a fifth of the nodes visited, and only an f-string (or a t-string) holds
+            # references: read its prefix rather than make a node of each of its parts
+            start = node.start_byte
+            if self.source[start : start + 2].lower().startswith(_INTERPOLATING_PREFIXES):
+                for child in node.named_children:
+                    if child.type == "interpolation":
+                        self._visit(child, scope, "load", hidden)
+            return
         if kind == "call":
             function = node.child_by_field_id(Field.FUNCTION)
             if function is not None and function.type == "identifier":
@@ -148,9 +158,9 @@ class ReferenceCollector:
             value = node.child_by_field_id(Field.VALUE)
             self._bind_targets(name, scope, [expr_of(value, scope.class_id)])
             self._visit(value, scope, "load", hidden)
-        elif kind in ("string", "concatenated_string"):
+        elif kind == "concatenated_string":
             for child in node.named_children:
-                if child.type in ("interpolation", "string"):
+                if child.type == "string":
                     self._visit(child, scope, "load", hidden)
         else:
             keep = kind in _TARGETS or context == "annotation"
@@ -178,6 +188,7 @@ class ReferenceCollector:
                 return
 
 
+_INTERPOLATING_PREFIXES = (b"f", b"rf", b"t", b"rt")
 _LITERALS = frozenset(("integer", "float", "true", "false", "none", "comment", "ellipsis"))
 _TARGETS = ("pattern_list", "tuple_pattern", "list_pattern", "tuple", "subscript")
 
