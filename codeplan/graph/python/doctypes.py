@@ -64,15 +64,15 @@ NO_TYPES = DocumentedTypes()
 
 def docstring_of(body: Node | None) -> str | None:
     """The docstring opening a function's or class's body, if it has one."""
-    if body is None or not body.named_children:
+    # the first child alone: a body's list of children is a node made for each statement
+    first = body.named_child(0) if body is not None else None
+    if first is None or first.type != "expression_statement":
         return None
-    first = body.named_children[0]
-    if first.type != "expression_statement" or not first.named_children:
+    literal = first.named_child(0)
+    if literal is None or literal.type != "string":
         return None
-    literal = first.named_children[0]
-    if literal.type != "string" or literal.text is None:
-        return None
-    return literal.text.decode("utf-8", "replace")
+    raw = literal.text
+    return raw.decode("utf-8", "replace") if raw is not None else None
 
 
 def documented_types(docstring: str | None) -> DocumentedTypes:
