@@ -120,3 +120,20 @@ def test_attributes_of_a_class() -> None:
     assert google.attributes == numpy.attributes == {"session": ("Session",)}
     assert rest.attributes == {"session": ("Session",), "last": ("Response",)}
     assert google.parameters == rest.parameters == {}
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('def f():\n    """Doc."""\n    return 1\n', '"""Doc."""'),
+        ("def f():\n    return 1\n", None),
+        ("def f():\n", None),  # a body that is empty, as in a file being typed
+        ("class A:\n    x = 1\n", None),
+    ],
+)
+def test_a_docstring_is_the_string_opening_a_body(source: str, expected: str | None) -> None:
+    from codeplan.graph.python import parse_python
+    from codeplan.graph.python.doctypes import docstring_of
+
+    definition = parse_python(source.encode()).root_node.named_children[0]
+    assert docstring_of(definition.child_by_field_name("body")) == expected

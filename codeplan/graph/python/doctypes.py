@@ -65,8 +65,10 @@ NO_TYPES = DocumentedTypes()
 def docstring_of(body: Node | None) -> str | None:
     """The docstring opening a function's or class's body, if it has one."""
     # the first child alone: a body's list of children is a node made for each statement
-    first = body.named_child(0) if body is not None else None
-    if first is None or first.type != "expression_statement":
+    if body is None or body.named_child_count == 0:
+        return None
+    first = body.named_child(0)
+    if first is None or first.type != "expression_statement" or first.named_child_count == 0:
         return None
     literal = first.named_child(0)
     if literal is None or literal.type != "string":
