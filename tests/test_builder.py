@@ -9,7 +9,7 @@ from pathlib import Path
 
 from gitrepo import git
 
-from codeplan.graph import BlockKind, GraphOptions, build_graph
+from codeplan.graph import BlockKind, GraphOptions, Relation, build_graph
 from codeplan.graph.model import path_of
 from codeplan.graph.parallel import MIN_ITEMS_TO_FORK
 
@@ -221,7 +221,6 @@ def test_bulk_assembly_equals_adding_blocks_and_edges_one_by_one() -> None:
 
 
 def test_a_repeated_reference_is_resolved_once_at_its_first_line(tmp_path: Path) -> None:
-    from codeplan.graph import Relation
     from codeplan.graph.python import PythonAnalyzer
 
     source = (
@@ -241,11 +240,13 @@ def test_a_repeated_reference_is_resolved_once_at_its_first_line(tmp_path: Path)
 def test_a_cached_graph_loads_edges_as_queries_need_them_and_answers_as_if_loaded(
     tmp_path: Path,
 ) -> None:
+    # where it lives, so that its imports (`from codeplan.graph.store import ...`) resolve
     shutil.copytree(
         Path(__file__).resolve().parents[1] / "codeplan" / "graph",
-        tmp_path / "graph",
+        tmp_path / "codeplan" / "graph",
         ignore=shutil.ignore_patterns("__pycache__"),
     )
+    (tmp_path / "codeplan" / "__init__.py").write_text("")
     options = GraphOptions(cache_dir=tmp_path / "cache")
     build_graph(tmp_path, options)
     loaded = build_graph(tmp_path, options).graph
@@ -261,7 +262,7 @@ def test_a_cached_graph_loads_edges_as_queries_need_them_and_answers_as_if_loade
     assert lazy.paths() == loaded.paths()
     files = len(loaded.paths())
     assert (len(lazy._deferred), len(lazy._deferred_blocks)) == (files, files), "nothing loaded"
-    leaf = lazy.module_block("graph/gcpause.py")
+    leaf = lazy.module_block("codeplan/graph/gcpause.py")
     assert leaf is not None
     assert len(lazy._deferred_blocks) == files - 1, "one file's blocks loaded"
     lazy.callees(leaf.id)
@@ -273,6 +274,20 @@ def test_a_cached_graph_loads_edges_as_queries_need_them_and_answers_as_if_loade
     assert lazy.relation_counts() == loaded.relation_counts()
     assert set(lazy.edges()) == all_edges
     assert set(lazy.blocks()) == all_blocks
+    # each file's blocks asked first, of a graph that has loaded nothing: an edge may
+    # come from another file's resolution (`class CodeGraph(GraphStore)` in codegraph.py
+    # makes store.py's GraphStore the base class of CodeGraph)
+    base_class_of = loaded.related("codeplan/graph/store.py::GraphStore", [Relation.BASE_CLASS_OF])
+    assert [r.block.id for r in base_class_of] == ["codeplan/graph/codegraph.py::CodeGraph"]
+    for path in loaded.paths():
+        fresh = build_graph(tmp_path, options).graph
+        for block_id in fresh.ids_in(path):
+            assert fresh.related(block_id) == loaded.related(block_id), block_id
+        fresh = build_graph(tmp_path, options).graph
+        for block_id in fresh.ids_in(path):
+            assert fresh.related(block_id, inverse=True) == loaded.related(
+                block_id, inverse=True
+            ), block_id
 
 
 def test_an_update_of_a_cached_graph_edits_edges_it_has_not_loaded(tmp_path: Path) -> None:

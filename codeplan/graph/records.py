@@ -231,25 +231,28 @@ class _PackedRows(Sequence[_Row]):
 
 class PackedEdges(_PackedRows[Edge]):
     """A file's resolved edges, packed, with what the graph must know of them before it
-    decodes them: the files they point into and how many edges of each relation they
-    make.  A resolution's edges are one per (source, target, relation), as the graph
-    keeps them, so these counts are the graph's.
+    decodes them: the files they point out of and into, and how many edges of each
+    relation they make.  A resolution's edges are one per (source, target, relation), as
+    the graph keeps them, so these counts are the graph's.  Most start in the resolved
+    file, not all: resolving `class B(A)` makes A, wherever it is, the base class of B.
 
     A warm build of a large repository would otherwise decode a quarter of a million
     edges and fill them into the graph before anyone asks for one; the graph instead
     loads a file's edges when a query first needs them (see `CodeGraph.add_resolution`).
     """
 
-    __slots__ = ("relation_counts", "targets")
+    __slots__ = ("relation_counts", "sources", "targets")
 
     def __init__(
         self,
         blob: bytes,
+        sources: frozenset[str],
         targets: frozenset[str],
         relation_counts: tuple[tuple[Relation, int], ...],
         edges: tuple[Edge, ...] | None = None,
     ) -> None:
         super().__init__(blob, edges)
+        self.sources = sources
         self.targets = targets
         self.relation_counts = relation_counts
 
@@ -275,7 +278,8 @@ class PackedEdges(_PackedRows[Edge]):
         counts = Counter(relation for _, _, relation, _ in rows)
         return cls(
             _compressed(rows),
-            # each target's path split once
+            # each end's path split once
+            frozenset(path_of(source) for source in {row[0] for row in rows}),
             frozenset(path_of(target) for target in {row[1] for row in rows}),
             tuple((RELATION_BY_VALUE[value], n) for value, n in sorted(counts.items())),
         )
@@ -385,6 +389,7 @@ class FileResolution:
         return (
             self.path,
             edges.blob,
+            tuple(sorted(edges.sources)),
             tuple(sorted(edges.targets)),
             tuple((relation.value, count) for relation, count in edges.relation_counts),
             refs.blob,
@@ -395,13 +400,13 @@ class FileResolution:
 
     @classmethod
     def from_record(cls, record: tuple[Any, ...]) -> FileResolution:
-        path, edges, targets, counts, refs, ref_count, depends_on, fingerprint = record
+        path, edges, sources, targets, counts, refs, ref_count, depends_on, fingerprint = record
         if not isinstance(edges, bytes) or not isinstance(refs, bytes):
             raise ValueError("a resolution record's edges and references are not packed")
         relation_counts = tuple((RELATION_BY_VALUE[value], n) for value, n in counts)
         return cls(
             path=path,
-            edges=PackedEdges(edges, frozenset(targets), relation_counts),
+            edges=PackedEdges(edges, frozenset(sources), frozenset(targets), relation_counts),
             unresolved=PackedRefs(refs, ref_count),
             depends_on=frozenset(depends_on),
             fingerprint=fingerprint,

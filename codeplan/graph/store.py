@@ -40,9 +40,11 @@ class GraphStore:
         self._relations: Counter[Relation] = Counter()
         self._edge_data: dict[tuple[int, bool], dict[str, Any]] = {}  # see _data
         # packed resolutions not loaded yet, by file; the files with such edges into each
-        # file; and the counts of what they hold, which the graph's counts include
+        # file, and those with such edges out of another file than their own; and the
+        # counts of what they hold, which the graph's counts include
         self._deferred: dict[str, tuple[PackedEdges, PackedRefs]] = {}
         self._deferred_into: dict[str, set[str]] = {}
+        self._deferred_out_of: dict[str, set[str]] = {}
         self._deferred_relations: Counter[Relation] = Counter()
         self._deferred_refs = 0
         # packed blocks not loaded yet, by file, and their counts
@@ -127,12 +129,15 @@ class GraphStore:
     def add_resolution(self, resolution: FileResolution) -> None:
         """Add the edges and unresolved references of one file's resolution, into blocks
         already added.  Packed ones not yet decoded wait until a query needs them."""
-        self._load(resolution.path)
+        self._load_resolution(resolution.path)
         edges, refs = resolution.edges, resolution.unresolved
         if isinstance(edges, PackedEdges) and not edges.decoded and isinstance(refs, PackedRefs):
             self._deferred[resolution.path] = edges, refs
             for target_path in edges.targets:
                 self._deferred_into.setdefault(target_path, set()).add(resolution.path)
+            for source_path in edges.sources:
+                if source_path != resolution.path:
+                    self._deferred_out_of.setdefault(source_path, set()).add(resolution.path)
             self._deferred_relations.update(dict(edges.relation_counts))
             self._deferred_refs += len(refs)
         else:
@@ -176,10 +181,20 @@ class GraphStore:
         self._fill_edges(edges)
 
     def _load(self, path: str) -> None:
+        """Load the edges out of `path`'s blocks and its blocks' unresolved references:
+        its own resolution's, and any other file's with edges from it."""
+        self._load_resolution(path)
+        others = self._deferred_out_of.pop(path, ())
+        if others:
+            with collector_paused(freeze=True):  # as a build does: see gcpause
+                for other in sorted(others):
+                    self._load_resolution(other)
+
+    def _load_resolution(self, path: str) -> None:
         deferred = self._undefer(path)
         if deferred is not None:
             edges, refs = deferred
-            self._fill(edges.decode(), refs.decode(), (path, *edges.targets))
+            self._fill(edges.decode(), refs.decode(), {path, *edges.sources, *edges.targets})
 
     def _load_into(self, path: str) -> None:
         sources = self._deferred_into.pop(path, ())
@@ -187,7 +202,7 @@ class GraphStore:
             return
         with collector_paused(freeze=True):  # as a build does: see gcpause
             for source_path in sorted(sources):
-                self._load(source_path)
+                self._load_resolution(source_path)
 
     def _load_around(self, block_id: str) -> None:
         """Load every edge from or to `block_id`."""
@@ -201,8 +216,9 @@ class GraphStore:
         if self._deferred:
             with collector_paused(freeze=True):
                 for path in sorted(self._deferred):
-                    self._load(path)
+                    self._load_resolution(path)
         self._deferred_into.clear()
+        self._deferred_out_of.clear()
 
     def _fill_edges(
         self, edges: Iterable[Edge], endpoint_paths: Iterable[str] | None = None
