@@ -34,7 +34,7 @@ CACHE_FILE_NAME = "graph-cache.sqlite3"
 # Bump whenever the tables or the payload encoding change: a mismatch wipes the cache.
 SCHEMA_VERSION = "9"  # 3: marshal payloads behind a CRC-32; 4: positional records; 5: signatures;
 # 6: a resolution's edges packed apart (see PackedEdges); 7: a file's blocks too; 8: LZ4
-# payloads; 9: LZ4 blocks, edges and references too
+# payloads; 9: LZ4 blocks, edges and references too, edges naming the files they start in
 BUSY_TIMEOUT_SECONDS = 30.0
 # Stays under SQLite's historical limit of 999 bound parameters per statement.
 _PATHS_PER_QUERY = 900
