@@ -23,8 +23,10 @@ class FactsLookup:
         self._module_keys: dict[str, tuple[str]] = {}
 
     def _module_facts(self, module: str) -> FileFacts | None:
+        # the index finds a file by what it provides, which for Python is its module's
+        # key: no need to read the module's name out of its payload
         for facts in self.index.lookup(KEY_PREFIX + module):
-            if facts.language == "python" and facts.data["module"] == module:
+            if facts.language == "python":
                 return facts
         return None
 
