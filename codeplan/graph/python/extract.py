@@ -89,7 +89,7 @@ class PythonExtractor(FactRecorder):
             "classes": self.classes,
             "functions": self.functions,
             "fields": self.fields,
-            "refs": self.distinct_refs(),
+            "refs": self.refs,
             "all": self.all_names,
         }
 

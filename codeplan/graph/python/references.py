@@ -24,28 +24,37 @@ class ReferenceCollector:
 
     def __init__(self, source: bytes) -> None:
         self.source = source
-        self.refs: list[list[Any]] = []
+        self.refs: list[list[Any]] = []  # distinct: see `_record`
+        self._first: dict[tuple[str, str | bytes, str], list[Any]] = {}
 
-    def distinct_refs(self) -> list[list[Any]]:
-        """`self.refs` without repeats.  A reference with the owner, expression and
-        context of an earlier one resolves the same way (a scope's bindings are the whole
-        file's, wherever the reference stands), and resolution keeps only the smallest
-        line of each edge it yields, so the earlier one takes the smaller line and the
-        later one goes.  Nearly a third of Django's references repeat (`self.assertEqual`
-        in a test, `models.CharField` in a model): a sixth of its resolution time."""
-        first: dict[tuple[str, str | bytes, str], list[Any]] = {}
-        for ref in self.refs:
-            owner, expr, context, line = ref
-            # marshal version 0 writes equal values as equal bytes (no references back to
-            # shared objects, no interned strings), and is many times faster than repr; a
-            # name, the commonest expression, is keyed by its str, never equal to bytes
-            key = (owner, expr[1] if expr[0] == "n" else marshal.dumps(expr, 0), context)
-            kept = first.get(key)
-            if kept is None:
-                first[key] = ref
-            elif line < kept[3]:
-                kept[3] = line
-        return list(first.values())
+    def _record(self, owner: str, expr: Expr, context: str, line: int) -> None:
+        """Record a reference unless the owner already made it in that context.  A
+        repeat resolves the same way (a scope's bindings are the whole file's, wherever
+        the reference stands), and resolution keeps only the smallest line of each edge
+        it yields, so the first keeps the smaller line and the repeat goes.  Nearly a
+        third of Django's references repeat (`self.assertEqual` in a test,
+        `models.CharField` in a model): a sixth of its resolution time."""
+        # marshal version 0 writes equal values as equal bytes (no references back to
+        # shared objects, no interned strings), and is many times faster than repr; a
+        # name, the commonest expression, is keyed by its str, never equal to bytes
+        key = (owner, expr[1] if expr[0] == "n" else marshal.dumps(expr, 0), context)
+        kept = self._first.get(key)
+        if kept is None:
+            ref = [owner, expr, context, line]
+            self._first[key] = ref
+            self.refs.append(ref)
+        elif line < kept[3]:
+            kept[3] = line
+
+    def _record_name(self, owner: str, name: str, context: str, line: int) -> None:
+        """`_record` of `["n", name]`, without making the expression for a repeat."""
+        kept = self._first.get((owner, name, context))
+        if kept is None:
+            ref = [owner, ["n", name], context, line]
+            self._first[(owner, name, context)] = ref
+            self.refs.append(ref)
+        elif line < kept[3]:
+            kept[3] = line
 
     def _bind_targets(self, target: Node | None, scope: Scope, values: list[Expr]) -> None:
         if target is None:
@@ -82,7 +91,7 @@ class ReferenceCollector:
     def _reference(self, node: Node, scope: Scope, context: str) -> None:
         expr = expr_of(node, scope.class_id)
         if expr != UNKNOWN:
-            self.refs.append([scope.id, expr, context, node.start_point[0] + 1])
+            self._record(scope.id, expr, context, node.start_point[0] + 1)
 
     def _visit(
         self,
@@ -101,7 +110,7 @@ class ReferenceCollector:
         if kind == "identifier":
             named = text(node)
             if not (hidden and named in hidden):
-                self.refs.append([scope.id, ["n", named], context, node.start_point[0] + 1])
+                self._record_name(scope.id, named, context, node.start_point[0] + 1)
             return
         if kind in _LITERALS:
             return
@@ -120,8 +129,7 @@ class ReferenceCollector:
                 # `name(...)`, half the calls: as an identifier above, in context "call"
                 called = text(function)
                 if not (hidden and called in hidden):
-                    line = function.start_point[0] + 1
-                    self.refs.append([scope.id, ["n", called], "call", line])
+                    self._record_name(scope.id, called, "call", function.start_point[0] + 1)
             else:
                 if function is not None and not (hidden and _hidden(function, hidden)):
                     self._reference(function, scope, "call")
