@@ -338,12 +338,19 @@ class PackedBlocks(_PackedRows[Block]):
         if isinstance(blocks, PackedBlocks):
             return blocks
         blocks = tuple(blocks)
-        counts = Counter(block.kind.value for block in blocks)
+        packed = cls.of_rows(tuple(block.to_row() for block in blocks))
+        packed._rows = blocks
+        return packed
+
+    @classmethod
+    def of_rows(cls, rows: tuple[tuple[Any, ...], ...]) -> PackedBlocks:
+        """Packed from `Block.to_row` rows without making a Block of each (see
+        `PackedEdges.of_rows`): how an extractor hands its blocks over."""
+        counts = Counter(row[1] for row in rows)
         return cls(
-            _compressed(tuple(block.to_row() for block in blocks)),
-            len(blocks),
+            _compressed(rows),
+            len(rows),
             tuple((KIND_BY_VALUE[value], n) for value, n in sorted(counts.items())),
-            blocks,
         )
 
     def record(self) -> tuple[bytes, int, tuple[tuple[str, int], ...]]:

@@ -15,12 +15,12 @@ import tree_sitter_python
 from tree_sitter import Language, Node, Parser, Tree
 
 from codeplan.graph.analyzer import ResolutionIndex
-from codeplan.graph.model import content_hash
+from codeplan.graph.model import Block, content_hash
 from codeplan.graph.python.exprs import reading
 from codeplan.graph.python.extract import PythonExtractor, module_name_for
 from codeplan.graph.python.lookup import KEY_PREFIX
 from codeplan.graph.python.resolve import PythonResolver
-from codeplan.graph.records import FileFacts
+from codeplan.graph.records import FileFacts, PackedBlocks
 
 __all__ = ["PythonAnalyzer", "module_name_for", "parse_python"]
 
@@ -48,7 +48,8 @@ class PythonAnalyzer:
             # thread with a bigger stack rather than losing the file
             extractor = PythonExtractor(path, source, module)
             data = _run_with_deep_stack(lambda: extractor.run(tree.root_node))
-        module_block = extractor.blocks[0]
+        rows = tuple(extractor.block_rows)
+        module_block = Block.from_row(rows[0])
         whole = module_block.start_byte == 0 and module_block.end_byte == len(source)
         return FileFacts(
             path=path,
@@ -56,7 +57,7 @@ class PythonAnalyzer:
             analyzer_version=self.version,
             # the module block usually spans the whole file: its hash is the file's
             content_hash=module_block.content_hash if whole else content_hash(source),
-            blocks=tuple(extractor.blocks),
+            blocks=PackedBlocks.of_rows(rows),
             interface_hash=_interface_hash(extractor, data),
             provides=frozenset({KEY_PREFIX + module}),
             syntax_error_lines=_error_lines(tree.root_node) if tree.root_node.has_error else (),
@@ -85,7 +86,8 @@ def _interface_hash(extractor: PythonExtractor, data: dict[str, Any]) -> str:
         for sid, scope in extractor.scopes.items()
     }
     interface = {
-        "blocks": [(b.id, b.kind.value, b.signature, b.decorators) for b in extractor.blocks],
+        # id, kind, signature and decorators: see `Block.to_row`
+        "blocks": [(row[0], row[1], row[10], row[13]) for row in extractor.block_rows],
         "scopes": scopes,
         "parents": {sid: s["parent"] for sid, s in data["scopes"].items()},
         **{k: data[k] for k in ("imports", "stars", "classes", "functions", "fields", "all")},

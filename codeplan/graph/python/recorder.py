@@ -8,7 +8,7 @@ from typing import Any
 
 from tree_sitter import Node
 
-from codeplan.graph.model import Block, BlockKind, block_id, content_hash
+from codeplan.graph.model import BlockKind, block_id, content_hash
 from codeplan.graph.python.doctypes import DocumentedTypes
 from codeplan.graph.python.exprs import UNKNOWN, Expr, annotation_types, expr_of, text
 from codeplan.graph.python.fields import Field
@@ -23,7 +23,7 @@ class FactRecorder(ReferenceCollector):
         super().__init__(source)
         self.path = path
         self.module = module
-        self.blocks: list[Block] = []
+        self.block_rows: list[tuple[Any, ...]] = []
         self._ids: set[str] = set()
         self.scopes: dict[str, Scope] = {}
         self.imports: dict[str, list[list[Any]]] = {}
@@ -60,26 +60,24 @@ class FactRecorder(ReferenceCollector):
             new_id = block_id(self.path, unique)
         self._ids.add(new_id)
         start, end = node.start_byte, node.end_byte
-        self.blocks.append(
-            # a row, in the order of Block's fields: `from_row` makes a block faster than
-            # its dataclass __init__ does
-            Block.from_row(
-                (
-                    new_id,
-                    kind.value,
-                    "python",
-                    self.path,
-                    self.module,
-                    unique,
-                    node.start_point[0] + 1,
-                    node.end_point[0] + 1,
-                    start,
-                    end,
-                    signature,
-                    content_hash(self.source[start:end]),
-                    parent,
-                    decorators,
-                )
+        # a row of Block's fields in order (see `Block.to_row`): the blocks go to the
+        # graph packed, and only a query makes Blocks of them (see `PackedBlocks.of_rows`)
+        self.block_rows.append(
+            (
+                new_id,
+                kind.value,
+                "python",
+                self.path,
+                self.module,
+                unique,
+                node.start_point[0] + 1,
+                node.end_point[0] + 1,
+                start,
+                end,
+                signature,
+                content_hash(self.source[start:end]),
+                parent,
+                decorators,
             )
         )
         return new_id
