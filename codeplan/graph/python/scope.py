@@ -15,7 +15,7 @@ from codeplan.graph.python.exprs import UNKNOWN, Expr
 _MAX_SUBSTITUTIONS = 4
 
 
-@dataclass
+@dataclass(slots=True)
 class Scope:
     id: str
     kind: str  # module | class | function
