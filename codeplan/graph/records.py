@@ -24,10 +24,12 @@ from codeplan.graph.model import (
     path_of,
 )
 
-# LZ4 shrinks Django's payloads fourfold (32 MB to 9 MB), and packs and unpacks them in
-# 0.05 s where zlib's fastest level took 0.28 s (for 6 MB): 3% of a cold build's CPU.
-# Storing them uncompressed made a cold build 3-4% faster than zlib did, and a warm one,
-# which reads them all from the cache, 15% slower.
+# Everything packed here is marshal bytes compressed with LZ4.  LZ4 shrinks Django's
+# analyzer payloads fourfold (32 MB to 9 MB), and packs and unpacks them in 0.05 s where
+# zlib's fastest level took 0.28 s (for 6 MB): 3% of a cold build's CPU.  Compressing the
+# blocks, edges and references too took Django's cache from 51 MB to 28 MB and its warm
+# build from 0.24 s to 0.20 s.  Storing payloads uncompressed made a cold build 3-4%
+# faster than zlib did, and a warm one, which reads them all from the cache, 15% slower.
 
 
 def _compressed(value: Any) -> bytes:
