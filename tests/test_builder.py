@@ -322,3 +322,17 @@ def test_names_read_from_the_decoded_source_equal_the_nodes_own_text() -> None:
         assert dict(facts.data) == by_node
     assert [b.qualname for b in facts.blocks] == ["", "grüße"]
     assert ["a", ["c", ["n", "größe"]], "naïve"] in [ref[1] for ref in facts.data["refs"]]
+
+
+def test_a_write_to_a_local_is_no_reference_but_a_write_to_a_module_attribute_is(
+    tmp_path: Path,
+) -> None:
+    source = (
+        "import time\n\n\ndef freeze():\n    real = time.time\n    time.time = lambda: 0\n"
+        "    real = real\n    return real\n"
+    )
+    (tmp_path / "clock.py").write_text(source)
+    graph = build_graph(tmp_path, GraphOptions(use_cache=False)).graph
+    found = [(u.name, u.line, u.context) for u in graph.unresolved("clock.py::freeze")]
+    # the local `real` takes time.time's value, but writing it writes nothing of `time`
+    assert found == [("time.time", 5, "load"), ("time.time", 6, "store")]

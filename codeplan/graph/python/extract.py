@@ -334,9 +334,16 @@ class PythonExtractor(FactRecorder):
             if not (
                 r[0] == scope.id
                 and r[1][0] == "n"
-                and r[1][1] in plain_locals
-                and r[2] in ("load", "arg")
-                and not has_typed_value(scope, r[1][1])
+                and (
+                    # a write to a local (or a parameter) links nothing: its values are
+                    # inferred where it is read
+                    (r[2] == "store" and r[1][1] in local)
+                    or (
+                        r[2] in ("load", "arg")
+                        and r[1][1] in plain_locals
+                        and not has_typed_value(scope, r[1][1])
+                    )
+                )
             )
         ]
 
