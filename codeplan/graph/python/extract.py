@@ -316,7 +316,9 @@ class PythonExtractor(FactRecorder):
 
     def _finish_function_scope(self, scope: Scope, info: dict[str, Any], first_ref: int) -> None:
         """Substitute local variables in what other files may consult (returns, fields),
-        and drop references to plain locals: neither depends on anything but this body."""
+        and drop the references to locals that cannot link anything: neither depends on
+        anything but this body.  (Dropping them left every edge of Django, flask, rich,
+        click and requests as it was, and took a fifth of Django's references.)"""
         local = scope.local_assigned()
         info["returns"] = substitute_all(info["returns"], scope, local)
         for field_id in self.fields_valued_in.pop(scope.id, {}):
@@ -334,12 +336,15 @@ class PythonExtractor(FactRecorder):
             if not (
                 r[0] == scope.id
                 and r[1][0] == "n"
+                and r[1][1] in local
                 and (
-                    # a write to a local (or a parameter) links nothing: its values are
-                    # inferred where it is read
-                    (r[2] == "store" and r[1][1] in local)
+                    # a write to a local (or a parameter), or a bare read of it, links
+                    # nothing: its values are inferred where it is called or its
+                    # attributes read
+                    r[2] in ("store", "load")
+                    # passed on, a typed one may be a callback (`register(make())`)
                     or (
-                        r[2] in ("load", "arg")
+                        r[2] == "arg"
                         and r[1][1] in plain_locals
                         and not has_typed_value(scope, r[1][1])
                     )
