@@ -329,7 +329,6 @@ class PythonExtractor(FactRecorder):
                 for sub in (substitute_all([value], scope, local) if sid == scope.id else [value])
             ]
         params = {n for n, e in scope.bindings.items() if all(b[0] == "param" for b in e)}
-        plain_locals = local - params
         self.refs[first_ref:] = [
             r
             for r in self.refs[first_ref:]
@@ -342,11 +341,9 @@ class PythonExtractor(FactRecorder):
                     # nothing: its values are inferred where it is called or its
                     # attributes read
                     r[2] in ("store", "load")
-                    # passed on, a typed one may be a callback (`register(make())`)
+                    # passed on, a typed local may be a callback (`register(make())`)
                     or (
-                        r[2] == "arg"
-                        and r[1][1] in plain_locals
-                        and not has_typed_value(scope, r[1][1])
+                        r[2] == "arg" and (r[1][1] in params or not has_typed_value(scope, r[1][1]))
                     )
                 )
             )
