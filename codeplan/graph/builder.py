@@ -235,7 +235,8 @@ class GraphBuilder:
 
         self.graph = CodeGraph()
         self._resolutions = {}
-        fresh: list[tuple[str, FileResolution, bytes]] = []
+        resolved = 0
+        unwritten: list[tuple[str, FileResolution, bytes]] = []
         with forked_results(resolve, stale, self._workers()) as payloads:
             if cache is not None:
                 cache.put_packed_facts(extracted)
@@ -249,18 +250,21 @@ class GraphBuilder:
                     payload = next(payloads)
                     resolution = unpack(payload, FileResolution.from_record, verify=False)
                     assert resolution.path == path, "resolutions arrived out of order"
-                    fresh.append((keys[path], resolution, payload))
-                    if cache is not None and len(fresh) % _RESOLUTIONS_PER_WRITE == 0:
-                        cache.put_packed_resolutions(fresh[-_RESOLUTIONS_PER_WRITE:])
+                    resolved += 1
+                    if cache is not None:
+                        unwritten.append((keys[path], resolution, payload))
+                        if len(unwritten) == _RESOLUTIONS_PER_WRITE:
+                            cache.put_packed_resolutions(unwritten)
+                            unwritten = []
                 self._resolutions[path] = resolution
                 self.graph.add_resolution(resolution)
-        if cache is not None and fresh:  # the last, partial batch
-            cache.put_packed_resolutions(fresh[len(fresh) - len(fresh) % _RESOLUTIONS_PER_WRITE :])
+        if cache is not None:  # the last, partial batch
+            cache.put_packed_resolutions(unwritten)
         self._dependents = {}
         for path, resolution in self._resolutions.items():
             for key in resolution.depends_on:
                 self._dependents.setdefault(key, set()).add(path)
-        return len(fresh)
+        return resolved
 
     def _workers(self) -> int:
         return self.options.workers or os.cpu_count() or 1

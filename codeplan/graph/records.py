@@ -171,6 +171,7 @@ class FileFacts:
 
 
 _Row = TypeVar("_Row")
+_Packed = TypeVar("_Packed", bound="_PackedRows[Any]")
 
 
 class _PackedRows(Sequence[_Row]):
@@ -185,6 +186,26 @@ class _PackedRows(Sequence[_Row]):
         self.blob = blob
         self._rows = rows
         self.length = length
+
+    @classmethod
+    def of(cls: type[_Packed], items: Iterable[Any]) -> _Packed:
+        """Packed from decoded items, which it keeps at hand (see `of_rows`)."""
+        if isinstance(items, cls):
+            return items
+        items = tuple(items)
+        packed = cls.of_rows(tuple(map(cls._encode, items)))
+        packed._rows = items
+        return packed
+
+    @classmethod
+    def of_rows(cls: type[_Packed], rows: tuple[tuple[Any, ...], ...]) -> _Packed:
+        """Packed from encoded rows, without decoding any: how a forked worker hands its
+        results over, to be decoded where a query first needs them."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _encode(item: Any) -> tuple[Any, ...]:
+        raise NotImplementedError
 
     def _decode(self, row: Any) -> _Row:
         raise NotImplementedError
@@ -259,24 +280,9 @@ class PackedEdges(_PackedRows[Edge]):
         self.relation_counts = relation_counts
 
     @classmethod
-    def of(cls, edges: Iterable[Edge]) -> PackedEdges:
-        if isinstance(edges, PackedEdges):
-            return edges
-        edges = tuple(edges)
-        packed = cls.of_rows(
-            tuple(
-                (source, target, relation.value, line)
-                for source, target, relation, line, _ in edges
-            )
-        )
-        packed._rows = edges
-        return packed
-
-    @classmethod
-    def of_rows(cls, rows: tuple[tuple[str, str, str, int], ...]) -> PackedEdges:
-        """Packed from (source, target, relation value, line) rows, one per (source, target,
-        relation), without making an Edge of each: a forked resolver sends its edges back
-        this way, and they are decoded where a query first needs them."""
+    def of_rows(cls, rows: tuple[tuple[Any, ...], ...]) -> PackedEdges:
+        """From (source, target, relation value, line) rows, one per (source, target,
+        relation): how a forked resolver sends its edges back."""
         counts = Counter(relation for _, _, relation, _ in rows)
         return cls(
             _compressed(rows),
@@ -285,6 +291,11 @@ class PackedEdges(_PackedRows[Edge]):
             frozenset(path_of(target) for target in {row[1] for row in rows}),
             tuple((RELATION_BY_VALUE[value], n) for value, n in sorted(counts.items())),
         )
+
+    @staticmethod
+    def _encode(edge: Edge) -> tuple[Any, ...]:
+        source, target, relation, line, _ = edge  # not stale: a resolution's own edges
+        return source, target, relation.value, line
 
     def _decode(self, row: Any) -> Edge:
         return Edge.from_row(row)
@@ -301,18 +312,13 @@ class PackedRefs(_PackedRows[UnresolvedRef]):
         super().__init__(blob, refs, length)
 
     @classmethod
-    def of(cls, refs: Iterable[UnresolvedRef]) -> PackedRefs:
-        if isinstance(refs, PackedRefs):
-            return refs
-        refs = tuple(refs)
-        packed = cls.of_rows(tuple((r.source, r.name, r.line, r.context) for r in refs))
-        packed._rows = refs
-        return packed
-
-    @classmethod
-    def of_rows(cls, rows: tuple[tuple[str, str, int, str], ...]) -> PackedRefs:
-        """Packed from (source, name, line, context) rows (see `PackedEdges.of_rows`)."""
+    def of_rows(cls, rows: tuple[tuple[Any, ...], ...]) -> PackedRefs:
+        """From (source, name, line, context) rows."""
         return cls(_compressed(rows), len(rows))
+
+    @staticmethod
+    def _encode(ref: UnresolvedRef) -> tuple[Any, ...]:
+        return tuple(ref)
 
     def _decode(self, row: Any) -> UnresolvedRef:
         return UnresolvedRef._make(row)
@@ -336,18 +342,8 @@ class PackedBlocks(_PackedRows[Block]):
         self.kinds = kinds
 
     @classmethod
-    def of(cls, blocks: Iterable[Block]) -> PackedBlocks:
-        if isinstance(blocks, PackedBlocks):
-            return blocks
-        blocks = tuple(blocks)
-        packed = cls.of_rows(tuple(block.to_row() for block in blocks))
-        packed._rows = blocks
-        return packed
-
-    @classmethod
     def of_rows(cls, rows: tuple[tuple[Any, ...], ...]) -> PackedBlocks:
-        """Packed from `Block.to_row` rows without making a Block of each (see
-        `PackedEdges.of_rows`): how an extractor hands its blocks over."""
+        """From `Block.to_row` rows: how an extractor hands its blocks over."""
         counts = Counter(row[1] for row in rows)
         return cls(
             _compressed(rows),
@@ -363,6 +359,10 @@ class PackedBlocks(_PackedRows[Block]):
         if not isinstance(blob, bytes):
             raise ValueError("a facts record's blocks are not packed")
         return cls(blob, length, tuple((KIND_BY_VALUE[value], n) for value, n in kinds))
+
+    @staticmethod
+    def _encode(block: Block) -> tuple[Any, ...]:
+        return block.to_row()
 
     def _decode(self, row: Any) -> Block:
         return Block.from_row(row)

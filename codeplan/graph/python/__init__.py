@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import operator
 import pickle
 import sys
 import threading
@@ -29,6 +30,10 @@ __all__ = ["PythonAnalyzer", "module_name_for", "parse_python"]
 _EXTRACTION_VERSION = "python-7"
 _DEEP_STACK_BYTES = 512 * 1024 * 1024
 _DEEP_RECURSION_LIMIT = 1_000_000
+# what other files may consult of a block, read from its row (see `Block.to_row`)
+_INTERFACE_FIELDS = operator.itemgetter(
+    *(Block._fields.index(name) for name in ("id", "kind", "signature", "decorators"))
+)
 
 
 class PythonAnalyzer:
@@ -86,8 +91,7 @@ def _interface_hash(extractor: PythonExtractor, data: dict[str, Any]) -> str:
         for sid, scope in extractor.scopes.items()
     }
     interface = {
-        # id, kind, signature and decorators: see `Block.to_row`
-        "blocks": [(row[0], row[1], row[10], row[13]) for row in extractor.block_rows],
+        "blocks": [_INTERFACE_FIELDS(row) for row in extractor.block_rows],
         "scopes": scopes,
         "parents": {sid: s["parent"] for sid, s in data["scopes"].items()},
         **{k: data[k] for k in ("imports", "stars", "classes", "functions", "fields", "all")},

@@ -77,9 +77,9 @@ _reading = _Reading()
 @contextmanager
 def reading(source: bytes) -> Iterator[None]:
     """While this thread extracts one file, `text` slices the file's source rather than
-    ask each node for its bytes, which tree-sitter copies out slowly (4% of extraction).
-    An ASCII source is sliced decoded, since its byte offsets are str offsets.  Every
-    node `text` sees meanwhile must come from this source's tree."""
+    ask each node for its bytes, which tree-sitter copies out slowly (a twentieth of
+    extraction).  An ASCII source is sliced decoded, since its byte offsets are str
+    offsets.  Every node `text` sees meanwhile must come from this source's tree."""
     previous = _reading.source
     _reading.source = source.decode("ascii") if source.isascii() else source
     try:
