@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def open_database(
     *,
     timeout: float,
     attempts: int = OPEN_ATTEMPTS,
-    synchronous_normal: bool = False,
+    synchronous: Literal["FULL", "NORMAL", "OFF"] = "FULL",
     check_same_thread: bool = True,
 ) -> sqlite3.Connection:
     """Connect to `path` in autocommit mode (transactions are explicit), switch it to WAL,
@@ -48,7 +49,7 @@ def open_database(
     """
     for attempt in range(attempts):
         try:
-            return _open_once(path, prepare, timeout, synchronous_normal, check_same_thread)
+            return _open_once(path, prepare, timeout, synchronous, check_same_thread)
         except sqlite3.OperationalError as error:
             if not is_locked(error) or attempt == attempts - 1:
                 raise
@@ -60,7 +61,7 @@ def _open_once(
     path: Path,
     prepare: Callable[[sqlite3.Connection], None],
     timeout: float,
-    synchronous_normal: bool,
+    synchronous: str,
     check_same_thread: bool,
 ) -> sqlite3.Connection:
     connection = sqlite3.connect(
@@ -68,8 +69,10 @@ def _open_once(
     )
     try:
         connection.execute("PRAGMA journal_mode=WAL")
-        if synchronous_normal:  # a power cut may lose the WAL's tail, never corrupt the file
-            connection.execute("PRAGMA synchronous=NORMAL")
+        # NORMAL: a power cut may lose the WAL's tail, never corrupt the file; OFF: it may
+        # corrupt the file too, which only a store that detects damage can accept
+        if synchronous != "FULL":
+            connection.execute(f"PRAGMA synchronous={synchronous}")
         prepare(connection)
     except BaseException:
         connection.close()

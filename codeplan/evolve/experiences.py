@@ -256,7 +256,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     try:
         ensure_state_dir(path.parent)
         # a lost tail of the WAL costs only re-mining
-        return open_database(path, _prepare_schema, timeout=30.0, synchronous_normal=True)
+        return open_database(path, _prepare_schema, timeout=30.0, synchronous="NORMAL")
     except (OSError, sqlite3.Error) as error:
         raise CodePlanError(
             f"cannot open the experience bank {path} ({error}); delete it to start over"

@@ -1,0 +1,113 @@
+"""The forked worker pool: order, errors, dead workers, early exits and reaping."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from codeplan.graph import parallel
+from codeplan.graph.parallel import MIN_ITEMS_TO_FORK, WorkerFailed, forked_results, map_forked
+
+pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="needs fork")
+
+ITEMS = list(range(MIN_ITEMS_TO_FORK * 3))
+
+
+def _alive(pid: int) -> bool:
+    """Running, or exited but not yet reaped and not a zombie."""
+    status = Path(f"/proc/{pid}/status")
+    if not status.exists():
+        return False
+    state = next(line for line in status.read_text().splitlines() if line.startswith("State:"))
+    return "Z" not in state.split()[1]
+
+
+def test_results_come_back_in_order_from_other_processes() -> None:
+    def work(item: int) -> tuple[int, int]:
+        time.sleep((item * 7919 % 13) / 20000)  # uneven: chunks finish out of order
+        return item * item, os.getpid()
+
+    results = map_forked(work, ITEMS, workers=3)
+    assert [square for square, _ in results] == [item * item for item in ITEMS]
+    pids = {pid for _, pid in results}
+    assert os.getpid() not in pids and 1 < len(pids) <= 3
+
+
+def test_small_inputs_and_one_worker_run_here() -> None:
+    assert {pid for pid in map_forked(lambda _: os.getpid(), ITEMS, workers=1)} == {os.getpid()}
+    few = list(range(MIN_ITEMS_TO_FORK - 1))
+    assert {pid for pid in map_forked(lambda _: os.getpid(), few, workers=2)} == {os.getpid()}
+
+
+def test_progress_counts_every_result() -> None:
+    seen: list[int] = []
+    map_forked(lambda item: item, ITEMS, workers=2, progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == len(ITEMS)
+
+
+def test_large_results_travel_whole() -> None:
+    results = map_forked(lambda item: bytes([item % 256]) * 300_000, ITEMS, workers=2)
+    assert all(r == bytes([i % 256]) * 300_000 for i, r in zip(ITEMS, results, strict=True))
+
+
+def test_an_exception_in_the_work_is_raised_here_with_the_remote_traceback() -> None:
+    def work(item: int) -> int:
+        if item == 100:
+            raise KeyError(f"no item {item}")
+        return item
+
+    with pytest.raises(KeyError, match="no item 100") as raised:
+        map_forked(work, ITEMS, workers=2)
+    assert isinstance(raised.value.__cause__, WorkerFailed)
+    assert "in work" in str(raised.value.__cause__)
+
+
+def test_an_exception_that_does_not_pickle_arrives_as_its_text() -> None:
+    class Unpicklable(Exception):
+        def __reduce__(self) -> tuple[object, ...]:
+            raise TypeError("not today")
+
+    def work(item: int) -> int:
+        if item == 5:
+            raise Unpicklable("odd")
+        return item
+
+    with pytest.raises(WorkerFailed, match="Unpicklable"):
+        map_forked(work, ITEMS, workers=2)
+
+
+def test_a_worker_that_dies_is_reported() -> None:
+    def work(item: int) -> int:
+        if item == 50:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return item
+
+    with pytest.raises(WorkerFailed, match="signal 9"):
+        map_forked(work, ITEMS, workers=2)
+
+
+def test_leaving_early_kills_the_workers() -> None:
+    def work(item: int) -> int:
+        time.sleep(0.05)
+        return os.getpid()
+
+    with forked_results(work, ITEMS, workers=2) as results:
+        first = next(results)
+    deadline = time.monotonic() + 5
+    while _alive(first) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not _alive(first)
+
+
+def test_workers_of_finished_pools_are_reaped() -> None:
+    pids: set[int] = set()
+    for _ in range(4):
+        pids |= set(map_forked(lambda _: os.getpid(), ITEMS, workers=2))
+        time.sleep(0.05)
+    map_forked(lambda item: item, ITEMS, workers=2)  # reaps what has exited since
+    assert len(parallel._exiting) <= 2
+    assert not any(Path(f"/proc/{pid}").exists() for pid in pids)
