@@ -143,8 +143,9 @@ class _ForkedPool:
                             continue
                         buffers[key.fd] += data
                         _take_frames(buffers[key.fd], arrived)
+                # the workers are done: do not kill them if the caller stops reading here
+                self._outstanding = wanted < self._chunks - 1
                 yield arrived.pop(wanted)
-        self._outstanding = False
 
     def close(self) -> None:
         """Close the pipes and kill the workers still at work.  Workers that are only
