@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -111,3 +112,32 @@ def test_workers_of_finished_pools_are_reaped() -> None:
     map_forked(lambda item: item, ITEMS, workers=2)  # reaps what has exited since
     assert len(parallel._exiting) <= 2
     assert not any(Path(f"/proc/{pid}").exists() for pid in pids)
+
+
+def test_workers_ignore_ctrl_c_and_the_parent_kills_them_on_it() -> None:
+    def work(item: int) -> int:
+        time.sleep(0.01)
+        return os.getpid()
+
+    workers: set[int] = set()
+    with pytest.raises(KeyboardInterrupt), forked_results(work, ITEMS, workers=2) as results:
+        for index, pid in enumerate(results):
+            workers.add(pid)
+            if index == 0:
+                os.kill(pid, signal.SIGINT)  # as a terminal's Ctrl-C reaches the group
+            if index == 20:
+                assert _alive(pid)
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(1)  # the KeyboardInterrupt surfaces during it
+    deadline = time.monotonic() + 5
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not any(map(_alive, workers))
+
+
+def test_a_pool_can_start_from_a_thread() -> None:
+    outcome: list[list[int]] = []
+    thread = threading.Thread(target=lambda: outcome.append(map_forked(abs, ITEMS, workers=2)))
+    thread.start()
+    thread.join()
+    assert outcome == [ITEMS]

@@ -12,6 +12,7 @@ import pytest
 
 from codeplan.graph import GraphOptions, build_graph
 from codeplan.graph.cache import CACHE_FILE_NAME
+from codeplan.graph.parallel import MIN_ITEMS_TO_FORK
 from codeplan.graph.sources import RACY_WINDOW_NS
 
 HOUR_NS = 3600 * 10**9
@@ -128,3 +129,35 @@ def test_a_trusted_file_that_became_unreadable_is_skipped(repo: Path, reads: lis
     assert [s.path for s in rebuilt.report.skipped] == ["helpers.py"]
     assert "helpers.py" not in rebuilt.graph
     assert rebuilt.report.files == 1
+
+
+def test_files_the_cache_never_saw_are_read_by_the_workers_that_extract_them(
+    tmp_path: Path, reads: list[str]
+) -> None:
+    count = MIN_ITEMS_TO_FORK + 6  # enough for forked workers
+    write_old(tmp_path / "m0.py", "def f0():\n    return 0\n")
+    for i in range(1, count):
+        write_old(
+            tmp_path / f"m{i}.py",
+            f"from m{i - 1} import f{i - 1}\n\ndef f{i}():\n    return f{i - 1}()\n",
+        )
+    (tmp_path / "binary.py").write_bytes(b"\0\1\2")
+    (tmp_path / "latin.py").write_bytes(b"caf\xe9 = 1\n")
+    expected = build_graph(tmp_path, GraphOptions(use_cache=False, workers=1)).graph.snapshot()
+    reads.clear()
+
+    cold = build_graph(tmp_path, GraphOptions(workers=2))
+    assert reads == []  # every file was new to the cache: the workers read them all
+    assert cold.report.parsed == count
+    assert {(s.path, s.reason) for s in cold.report.skipped} == {
+        ("binary.py", "binary"),
+        ("latin.py", "non-utf8"),
+    }
+    assert cold.graph.snapshot() == expected
+
+    # the workers' reads recorded signatures: nothing is read or parsed again, but the
+    # two files that cannot be analysed, which have none
+    warm = build_graph(tmp_path, GraphOptions(workers=2))
+    assert (warm.report.parsed, warm.report.cached) == (0, count)
+    assert sorted(reads) == ["binary.py", "latin.py"]
+    assert warm.graph.snapshot() == expected

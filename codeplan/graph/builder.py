@@ -14,7 +14,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from codeplan.graph.analyzer import LanguageAnalyzer, ResolutionIndex, Resolver
@@ -27,7 +27,7 @@ from codeplan.graph.parallel import forked_results, map_forked
 from codeplan.graph.records import FileFacts, FileResolution
 from codeplan.graph.registry import default_analyzers
 from codeplan.graph.reports import BuildReport, GraphOptions, UpdateReport
-from codeplan.graph.sources import RecordedSignature, Sources, read_sources
+from codeplan.graph.sources import FreshRead, RecordedSignature, Sources, read_fresh, read_sources
 
 Progress = Callable[[int, int], None]
 # Resolutions are stored in batches as they arrive, while the workers resolve the rest,
@@ -132,6 +132,7 @@ class GraphBuilder:
                 (source_file.path for source_file in selection.files),
                 cache.get_signatures() if cache is not None else {},
                 self.options.max_file_bytes,
+                seen=cache.fact_paths() if cache is not None else (),
             )
             facts, extracted = self._extract_all(sources, cache, progress)
             skipped = [*selection.skipped, *sources.skipped]
@@ -178,29 +179,41 @@ class GraphBuilder:
                 keys[path] = (path, digest, analyzer.version)
         found = cache.get_many_facts(keys.values()) if cache is not None else {}
         contents = sources.contents(sorted(path for path in keys if path not in found))
+        sizes = {path: len(text) for path, text in contents.items()} | sources.unseen
         # largest first: the workers take chunks in order, and a phase lasts until its last
         # chunk is done, so the small files go last, where one worker finishes alone
-        missing = sorted(contents, key=lambda path: -len(contents[path]))
+        missing = sorted((p for p in sizes if self._analyzer_for(p)), key=lambda p: -sizes[p])
         total = len(found) + len(missing)
 
-        def extract(path: str) -> bytes:
+        def extract(path: str) -> tuple[bytes | None, FreshRead | None]:
+            """The file's facts, packed for the cache on whichever process extracted them
+            (the parent decodes these bytes faster than it would unpickle the facts, and
+            stores them as is), and the read that the worker made of an unseen file (its
+            bytes dropped: the facts carry what the build needs of them)."""
             analyzer = self._analyzer_for(path)
             assert analyzer is not None
-            # packed for the cache on whichever process extracted it: the parent decodes
-            # these bytes faster than it would unpickle the facts, and stores them as is
-            # (the analyzer payload inside stays packed until a resolver reads it)
-            return pack(analyzer.extract(path, contents[path]))
+            source, fresh = contents.get(path), None
+            if source is None:
+                fresh = read_fresh(self.root, path, self.options.max_file_bytes)
+                if isinstance(fresh.read, SkippedFile):
+                    return None, fresh
+                source, fresh = fresh.read, replace(fresh, read=b"")
+            return pack(analyzer.extract(path, source)), fresh
 
         def report(done: int) -> None:
             if progress is not None:
                 progress(len(found) + done, total)
 
-        with forked_results(extract, missing, self._workers(), report) as payloads:
+        extracted = []
+        with forked_results(extract, missing, self._workers(), report) as outcomes:
             # decoded as they arrive, while the workers extract the rest
-            extracted = [
-                (unpack(payload, FileFacts.from_record, verify=False), payload)
-                for payload in payloads
-            ]
+            for payload, fresh in outcomes:
+                facts = None
+                if payload is not None:
+                    facts = unpack(payload, FileFacts.from_record, verify=False)
+                    extracted.append((facts, payload))
+                if fresh is not None:
+                    sources.record(fresh, facts.content_hash if facts is not None else None)
         found.update((facts.path, facts) for facts, _ in extracted)
         if progress is not None and not missing:
             progress(total, total)

@@ -95,6 +95,16 @@ class AnalysisCache:
         self._fact_misses += len(wanted) - len(found)
         return found
 
+    def fact_paths(self) -> set[str]:
+        """The paths the cache holds facts for, under whatever content hash."""
+        if self._connection is None:
+            return set()
+        try:
+            return {path for (path,) in self._connection.execute("SELECT path FROM facts")}
+        except sqlite3.Error as error:
+            logger.warning("analysis cache read failed (%s); treating it as a miss", error)
+            return set()
+
     def put_facts(self, facts: Iterable[FileFacts]) -> None:
         self.put_packed_facts(
             (item, payload) for item in facts if (payload := _pack(item)) is not None

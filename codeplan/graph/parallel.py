@@ -23,7 +23,7 @@ import struct
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -108,12 +108,9 @@ class _ForkedPool:
         try:
             for _ in range(workers):
                 reader, writer = os.pipe()
-                pid = os.fork()
+                pid = _fork_ignoring_interrupts()
                 if pid == 0:  # pragma: no cover - the child's coverage is never written
-                    for other in self._children:
-                        os.close(other)
-                    os.close(reader)
-                    _serve(work, chunks, tickets, writer)
+                    _serve(work, chunks, tickets, writer, [reader, *self._children])
                 os.close(writer)
                 self._children[reader] = pid
         except BaseException:
@@ -203,15 +200,34 @@ def _take_frames(buffer: bytearray, arrived: dict[int, list[Any]]) -> None:
         arrived[chunk] = outcome
 
 
+def _fork_ignoring_interrupts() -> int:
+    """`os.fork()`, with a child that ignores Ctrl-C.  It reaches the whole process group:
+    the parent handles it and kills the workers.  Blocked across the fork, so that no
+    KeyboardInterrupt can surface in the child before it ignores them, which would send
+    the child back up the parent's stack, running the parent's code as a second parent."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the forked child
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    return pid
+
+
 def _serve(
-    work: Callable[[Any], Any], chunks: Sequence[Sequence[Any]], tickets: int, results: int
-) -> None:  # pragma: no cover - runs in the forked child
+    work: Callable[[Any], Any],
+    chunks: Sequence[Sequence[Any]],
+    tickets: int,
+    results: int,
+    parent_ends: list[int],
+) -> NoReturn:  # pragma: no cover - runs in the forked child
     """A worker's life: chunks until the tickets run out, then exit without running the
     parent's exit handlers or flushing its buffers (they are the parent's to flush)."""
-    # Ctrl-C reaches the whole process group: the parent handles it and kills the workers
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     status = 0
     try:
+        for fd in parent_ends:  # the read ends of this and earlier workers' result pipes
+            os.close(fd)
         while ticket := os.read(tickets, _TICKET.size):
             (chunk,) = _TICKET.unpack(ticket)
             try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,14 +41,40 @@ class RecordedSignature:
         return stat == self.stat and self.recorded_ns - stat[1] >= RACY_WINDOW_NS
 
 
+@dataclass(frozen=True)
+class FreshRead:
+    """A file read without a signature to spare it: its bytes (or why they cannot be
+    analysed), and its stat signature taken before the read."""
+
+    path: str
+    read: bytes | SkippedFile
+    stat: StatSignature | None
+    read_ns: int  # when the signature was taken
+
+    def signature(self, digest: str) -> RecordedSignature | None:
+        return (
+            None
+            if self.stat is None
+            else RecordedSignature(self.path, self.stat, digest, self.read_ns)
+        )
+
+
+def read_fresh(root: Path, path: str, max_bytes: int) -> FreshRead:
+    stat = _stat_signature(os.path.join(root, path))
+    now = time.time_ns()  # before the read: a later write changes the signature
+    return FreshRead(path, read_source(root, path, max_bytes=max_bytes), stat, now)
+
+
 @dataclass
 class Sources:
     """The files of a build: content hashes (by path, sorted), the contents read in this
-    run, and the signatures of those reads for the next run."""
+    run, the files left for the extraction to read (`unseen`, with their sizes), and the
+    signatures of the reads for the next run."""
 
     root: Path
     max_bytes: int
     hashes: dict[str, str] = field(default_factory=dict)
+    unseen: dict[str, int] = field(default_factory=dict)
     skipped: list[SkippedFile] = field(default_factory=list)
     signatures: list[RecordedSignature] = field(default_factory=list)
     _contents: dict[str, bytes] = field(default_factory=dict)
@@ -61,40 +87,56 @@ class Sources:
         for path in paths:
             read = self._contents.get(path)
             if read is None:
-                fresh = read_sources(self.root, [path], {}, self.max_bytes)
-                self.skipped.extend(fresh.skipped)
-                self.signatures.extend(fresh.signatures)
-                if path not in fresh.hashes:
+                fresh = read_fresh(self.root, path, self.max_bytes)
+                self.record(fresh)
+                if isinstance(fresh.read, SkippedFile):
                     del self.hashes[path]
                     continue
-                self.hashes[path] = fresh.hashes[path]
-                read = fresh._contents[path]
+                read = fresh.read
             found[path] = read
         return found
 
+    def record(self, fresh: FreshRead, digest: str | None = None) -> None:
+        """Take in a read made for this build, here or by a worker that extracted the file
+        (and knows its hash)."""
+        if isinstance(fresh.read, SkippedFile):
+            self.skipped.append(fresh.read)
+            return
+        if digest is None:
+            digest = content_hash(fresh.read)
+        self.hashes[fresh.path] = digest
+        signature = fresh.signature(digest)
+        if signature is not None:
+            self.signatures.append(signature)
+
 
 def read_sources(
-    root: Path, paths: Iterable[str], known: Mapping[str, RecordedSignature], max_bytes: int
+    root: Path,
+    paths: Iterable[str],
+    known: Mapping[str, RecordedSignature],
+    max_bytes: int,
+    seen: Container[str] | None = None,
 ) -> Sources:
     """Hash each of `paths`, trusting `known` signatures that still hold; a file that
-    cannot be analysed (binary, not UTF-8, too large, unreadable) is listed as skipped."""
+    cannot be analysed (binary, not UTF-8, too large, unreadable) is listed as skipped.
+
+    A path outside `seen` (the paths the cache holds facts for; None: take all as seen)
+    cannot be a cache hit whatever its hash, so it is not read here but left in `unseen`
+    for the extraction to read and hash.  In a cold build that is every file, read by the
+    forked workers rather than one after the other here (Django's 2,800 files: 60 ms)."""
     sources = Sources(root, max_bytes)
     for path in paths:
         stat = _stat_signature(os.path.join(root, path))
         recorded = known.get(path)
         if stat is not None and recorded is not None and recorded.vouches_for(stat):
             sources.hashes[path] = recorded.content_hash
-            continue
-        now = time.time_ns()  # before the read: a later write changes the signature
-        read = read_source(root, path, max_bytes=max_bytes)
-        if isinstance(read, SkippedFile):
-            sources.skipped.append(read)
-            continue
-        digest = content_hash(read)
-        sources.hashes[path] = digest
-        sources._contents[path] = read
-        if stat is not None:
-            sources.signatures.append(RecordedSignature(path, stat, digest, now))
+        elif stat is not None and seen is not None and path not in seen:
+            sources.unseen[path] = stat[0]
+        else:
+            fresh = read_fresh(root, path, max_bytes)
+            sources.record(fresh)
+            if not isinstance(fresh.read, SkippedFile):
+                sources._contents[path] = fresh.read
     return sources
 
 
