@@ -132,7 +132,7 @@ class GraphBuilder:
                 (source_file.path for source_file in selection.files),
                 cache.get_signatures() if cache is not None else {},
                 self.options.max_file_bytes,
-                seen=cache.fact_paths() if cache is not None else (),
+                seen=cache.fact_paths if cache is not None else frozenset,
             )
             facts, extracted = self._extract_all(sources, cache, progress)
             skipped = [*selection.skipped, *sources.skipped]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,22 +115,27 @@ def read_sources(
     paths: Iterable[str],
     known: Mapping[str, RecordedSignature],
     max_bytes: int,
-    seen: Container[str] | None = None,
+    seen: Callable[[], Container[str]] | None = None,
 ) -> Sources:
     """Hash each of `paths`, trusting `known` signatures that still hold; a file that
     cannot be analysed (binary, not UTF-8, too large, unreadable) is listed as skipped.
 
-    A path outside `seen` (the paths the cache holds facts for; None: take all as seen)
-    cannot be a cache hit whatever its hash, so it is not read here but left in `unseen`
-    for the extraction to read and hash.  In a cold build that is every file, read by the
-    forked workers rather than one after the other here (Django's 2,800 files: 60 ms)."""
+    A path outside `seen()` (the paths the cache holds facts for, asked once some
+    signature does not vouch; None: take all as seen) cannot be a cache hit whatever its
+    hash, so it is not read here but left in `unseen` for the extraction to read and hash.
+    In a cold build that is every file, read by the forked workers rather than one after
+    the other here (Django's 2,800 files: 60 ms)."""
     sources = Sources(root, max_bytes)
+    seen_paths: Container[str] | None = None
     for path in paths:
         stat = _stat_signature(os.path.join(root, path))
         recorded = known.get(path)
         if stat is not None and recorded is not None and recorded.vouches_for(stat):
             sources.hashes[path] = recorded.content_hash
-        elif stat is not None and seen is not None and path not in seen:
+            continue
+        if seen is not None and seen_paths is None:
+            seen_paths = seen()
+        if stat is not None and seen_paths is not None and path not in seen_paths:
             sources.unseen[path] = stat[0]
         else:
             fresh = read_fresh(root, path, max_bytes)
