@@ -145,14 +145,19 @@ class _ForkedPool:
                 yield arrived.pop(wanted)
 
     def close(self) -> None:
-        """Close the pipes and kill the workers still at work.  Workers that are only
-        exiting are not waited for: tearing down a forked copy of a large parent takes
+        """Close the pipes; kill and reap the workers still at work (an error, Ctrl-C, a
+        caller that stopped reading: the process may be about to exit, leaving zombies to
+        an init that may not reap them, as in a container).  Workers that are only exiting
+        are not waited for: tearing down a forked copy of a large parent takes
         milliseconds, a build waited for it twice, and the next pool reaps them."""
         for fd, pid in self._children.items():
             os.close(fd)  # a worker still writing gets EPIPE, and the kill below anyway
-            _exiting.append(pid)
             if self._outstanding:
                 _kill(pid)
+                with suppress(ChildProcessError):  # reaped by `_exit_statuses`
+                    os.waitpid(pid, 0)
+            else:
+                _exiting.append(pid)
         self._children.clear()
         _reap_exited()
 
