@@ -132,22 +132,42 @@ def test_a_trusted_file_that_became_unreadable_is_skipped(repo: Path, reads: lis
 
 
 def test_files_the_cache_never_saw_are_read_by_the_workers_that_extract_them(
-    tmp_path: Path, reads: list[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import codeplan.graph.sources as sources
+
+    repo, log = tmp_path / "repo", tmp_path / "reads.log"
+    repo.mkdir()
+    original = sources.read_source
+
+    def logged(root: Path, path: str, *, max_bytes: int) -> bytes | object:
+        with log.open("a") as handle:  # appends, from every process
+            handle.write(f"{os.getpid()} {path}\n")
+        return original(root, path, max_bytes=max_bytes)
+
+    def reads() -> list[tuple[int, str]]:
+        entries = [line.split(" ", 1) for line in log.read_text().splitlines()]
+        log.write_text("")
+        return [(int(pid), path) for pid, path in entries]
+
     count = MIN_ITEMS_TO_FORK + 6  # enough for forked workers
-    write_old(tmp_path / "m0.py", "def f0():\n    return 0\n")
+    write_old(repo / "m0.py", "def f0():\n    return 0\n")
     for i in range(1, count):
         write_old(
-            tmp_path / f"m{i}.py",
+            repo / f"m{i}.py",
             f"from m{i - 1} import f{i - 1}\n\ndef f{i}():\n    return f{i - 1}()\n",
         )
-    (tmp_path / "binary.py").write_bytes(b"\0\1\2")
-    (tmp_path / "latin.py").write_bytes(b"caf\xe9 = 1\n")
-    expected = build_graph(tmp_path, GraphOptions(use_cache=False, workers=1)).graph.snapshot()
-    reads.clear()
+    (repo / "binary.py").write_bytes(b"\0\1\2")
+    (repo / "latin.py").write_bytes(b"caf\xe9 = 1\n")
+    expected = build_graph(repo, GraphOptions(use_cache=False, workers=1)).graph.snapshot()
+    monkeypatch.setattr(sources, "read_source", logged)
 
-    cold = build_graph(tmp_path, GraphOptions(workers=2))
-    assert reads == []  # every file was new to the cache: the workers read them all
+    cold = build_graph(repo, GraphOptions(workers=2))
+    cold_reads = reads()
+    # every file is new to the cache, so each is read once, by the worker extracting it:
+    # this process is one, and the forked worker read some
+    assert sorted(path for _, path in cold_reads) == sorted(p.name for p in repo.glob("*.py"))
+    assert {pid for pid, _ in cold_reads} - {os.getpid()}
     assert cold.report.parsed == count
     assert {(s.path, s.reason) for s in cold.report.skipped} == {
         ("binary.py", "binary"),
@@ -157,7 +177,7 @@ def test_files_the_cache_never_saw_are_read_by_the_workers_that_extract_them(
 
     # the workers' reads recorded signatures: nothing is read or parsed again, but the
     # two files that cannot be analysed, which have none
-    warm = build_graph(tmp_path, GraphOptions(workers=2))
+    warm = build_graph(repo, GraphOptions(workers=2))
     assert (warm.report.parsed, warm.report.cached) == (0, count)
-    assert sorted(reads) == ["binary.py", "latin.py"]
+    assert sorted(path for _, path in reads()) == ["binary.py", "latin.py"]
     assert warm.graph.snapshot() == expected
