@@ -20,7 +20,7 @@ from pathlib import Path
 from codeplan.graph.analyzer import LanguageAnalyzer, ResolutionIndex, Resolver
 from codeplan.graph.cache import AnalysisCache, pack, unpack
 from codeplan.graph.codegraph import CodeGraph, innermost_at
-from codeplan.graph.files import SkippedFile, check_source, discover_files, read_source
+from codeplan.graph.files import SkippedFile, check_source, read_source, start_discovery
 from codeplan.graph.gcpause import collector_paused
 from codeplan.graph.model import Block, BlockKind, Edge
 from codeplan.graph.parallel import forked_results, map_forked
@@ -119,14 +119,19 @@ class GraphBuilder:
 
     def _build(self, progress: Progress | None) -> BuildReport:
         started = time.perf_counter()
-        selection = discover_files(
+        finish_discovery = start_discovery(
             self.root,
             self._by_extension,
             max_bytes=self.options.max_file_bytes,
             exclude=self.options.exclude,
         )
-        cache = self._open_cache()
         try:
+            cache = self._open_cache()  # while git lists the files
+        except BaseException:
+            finish_discovery()  # reaps git
+            raise
+        try:
+            selection = finish_discovery()
             sources = read_sources(
                 self.root,
                 (source_file.path for source_file in selection.files),

@@ -16,7 +16,7 @@ import os
 import posixpath
 import stat
 import subprocess
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,12 +90,38 @@ def discover_files(
     `exclude` holds fnmatch patterns matched against posix paths relative to `root` and
     their parent folders; a pattern without "/" also matches any single path component.
     """
+    return start_discovery(root, extensions, max_bytes=max_bytes, exclude=exclude)()
+
+
+def start_discovery(
+    root: Path,
+    extensions: Collection[str],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    exclude: Collection[str] = (),
+) -> Callable[[], FileSelection]:
+    """`discover_files`, started: git lists the files while the caller does something
+    else (a build opens its cache meanwhile), and calling the result finishes it."""
     if not root.is_dir():
         raise GraphError(f"{root} is not a directory")
+    listing = _GitListing(root)
+
+    def finish() -> FileSelection:
+        return _select(root, extensions, listing.result(), max_bytes, exclude)
+
+    return finish
+
+
+def _select(
+    root: Path,
+    extensions: Collection[str],
+    listed: list[str] | None,
+    max_bytes: int,
+    exclude: Collection[str],
+) -> FileSelection:
     # A lone string is a Collection[str] too: take it as one item, not as characters.
     wanted_suffixes = frozenset([extensions] if isinstance(extensions, str) else extensions)
     path_filter = _PathFilter(root, [exclude] if isinstance(exclude, str) else exclude)
-    listed = _git_listing(root)
     candidates = _walk(root, path_filter) if listed is None else iter(listed)
 
     root_real = os.path.realpath(root)
@@ -182,29 +208,47 @@ class _PathFilter:
         return any(os.path.lexists(os.path.join(folder, marker)) for marker in markers)
 
 
-def _git_listing(root: Path) -> list[str] | None:
-    """Tracked plus untracked-but-not-ignored paths relative to `root`; None outside git."""
-    environment = {k: v for k, v in os.environ.items() if k not in _GIT_REDIRECTING_VARIABLES}
-    command = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
-    try:
-        completed = subprocess.run(
-            command, cwd=root, env=environment, capture_output=True, check=False
-        )
-    except OSError:  # no git installed
-        return None
-    if completed.returncode != 0:
-        message = completed.stderr.decode(errors="replace").strip()
-        if "not a git repository" not in message:
-            logger.warning(
-                "git ls-files failed in %s (%s); walking the folder instead", root, message
+class _GitListing:
+    """Tracked plus untracked-but-not-ignored paths relative to `root`, from a `git
+    ls-files` started on construction; None outside git."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._environment = {
+            k: v for k, v in os.environ.items() if k not in _GIT_REDIRECTING_VARIABLES
+        }
+        command = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+        try:
+            self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
+                command,
+                cwd=root,
+                env=self._environment,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
             )
-        return None
-    listed = [os.fsdecode(raw) for raw in completed.stdout.split(b"\0") if raw]
-    if not listed and _ignored_by_enclosing_repository(root, environment):
-        # the user pointed at a folder their repository ignores (a download, a checkout
-        # of another project): they want its files, so walk it
-        return None
-    return listed
+        except OSError:  # no git installed
+            self._process = None
+
+    def result(self) -> list[str] | None:
+        if self._process is None:
+            return None
+        stdout, stderr = self._process.communicate()
+        if self._process.returncode != 0:
+            message = stderr.decode(errors="replace").strip()
+            if "not a git repository" not in message:
+                logger.warning(
+                    "git ls-files failed in %s (%s); walking the folder instead",
+                    self._root,
+                    message,
+                )
+            return None
+        listed = [os.fsdecode(raw) for raw in stdout.split(b"\0") if raw]
+        if not listed and _ignored_by_enclosing_repository(self._root, self._environment):
+            # the user pointed at a folder their repository ignores (a download, a
+            # checkout of another project): they want its files, so walk it
+            return None
+        return listed
 
 
 def _ignored_by_enclosing_repository(root: Path, environment: dict[str, str]) -> bool:
