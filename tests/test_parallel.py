@@ -18,6 +18,12 @@ pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="needs fork")
 ITEMS = list(range(MIN_ITEMS_TO_FORK * 3))
 
 
+@pytest.fixture(params=[False, True], ids=["forked", "and-here"])
+def work_here(request: pytest.FixtureRequest) -> bool:
+    """Whether this process works too, beside the forked workers."""
+    return bool(request.param)
+
+
 def _alive(pid: int) -> bool:
     """Running, or exited but not yet reaped and not a zombie."""
     status = Path(f"/proc/{pid}/status")
@@ -27,15 +33,17 @@ def _alive(pid: int) -> bool:
     return "Z" not in state.split()[1]
 
 
-def test_results_come_back_in_order_from_other_processes() -> None:
+def test_results_come_back_in_order_from_other_processes(work_here: bool) -> None:
     def work(item: int) -> tuple[int, int]:
         time.sleep((item * 7919 % 13) / 20000)  # uneven: chunks finish out of order
         return item * item, os.getpid()
 
-    results = map_forked(work, ITEMS, workers=3)
+    results = map_forked(work, ITEMS, workers=3, work_here=work_here)
     assert [square for square, _ in results] == [item * item for item in ITEMS]
     pids = {pid for _, pid in results}
-    assert 1 < len(pids - {os.getpid()}) <= 2  # two forked workers; this process is a third
+    forked = pids - {os.getpid()}
+    assert 1 < len(forked) <= (2 if work_here else 3)  # working here, this process is one
+    assert (os.getpid() in pids) == work_here
 
 
 def test_small_inputs_and_one_worker_run_here() -> None:
@@ -50,12 +58,17 @@ def test_progress_counts_every_result() -> None:
     assert seen == sorted(seen) and seen[-1] == len(ITEMS)
 
 
-def test_large_results_travel_whole() -> None:
-    results = map_forked(lambda item: bytes([item % 256]) * 300_000, ITEMS, workers=2)
+def test_large_results_travel_whole(work_here: bool) -> None:
+    def work(item: int) -> bytes:
+        return bytes([item % 256]) * 300_000
+
+    results = map_forked(work, ITEMS, workers=2, work_here=work_here)
     assert all(r == bytes([i % 256]) * 300_000 for i, r in zip(ITEMS, results, strict=True))
 
 
-def test_an_exception_in_the_work_is_raised_here_with_the_remote_traceback() -> None:
+def test_an_exception_in_the_work_is_raised_here_with_the_remote_traceback(
+    work_here: bool,
+) -> None:
     here = os.getpid()
 
     def work(item: int) -> int:
@@ -65,12 +78,12 @@ def test_an_exception_in_the_work_is_raised_here_with_the_remote_traceback() -> 
         return item
 
     with pytest.raises(KeyError, match="no item") as raised:
-        map_forked(work, ITEMS, workers=2)
+        map_forked(work, ITEMS, workers=2, work_here=work_here)
     assert isinstance(raised.value.__cause__, WorkerFailed)
     assert "in work" in str(raised.value.__cause__)
 
 
-def test_an_exception_that_does_not_pickle_arrives_as_its_text() -> None:
+def test_an_exception_that_does_not_pickle_arrives_as_its_text(work_here: bool) -> None:
     class Unpicklable(Exception):
         def __reduce__(self) -> tuple[object, ...]:
             raise TypeError("not today")
@@ -84,10 +97,10 @@ def test_an_exception_that_does_not_pickle_arrives_as_its_text() -> None:
         return item
 
     with pytest.raises(WorkerFailed, match="Unpicklable"):
-        map_forked(work, ITEMS, workers=2)
+        map_forked(work, ITEMS, workers=2, work_here=work_here)
 
 
-def test_a_worker_that_dies_is_reported() -> None:
+def test_a_worker_that_dies_is_reported(work_here: bool) -> None:
     here = os.getpid()
 
     def work(item: int) -> int:
@@ -97,42 +110,46 @@ def test_a_worker_that_dies_is_reported() -> None:
         return item
 
     with pytest.raises(WorkerFailed, match="signal 9"):
-        map_forked(work, ITEMS, workers=2)
+        map_forked(work, ITEMS, workers=2, work_here=work_here)
 
 
-def test_leaving_early_kills_the_workers() -> None:
+def test_leaving_early_kills_the_workers(work_here: bool) -> None:
     def work(item: int) -> int:
         time.sleep(0.05)
         return os.getpid()
 
-    with forked_results(work, ITEMS, workers=2) as results:
+    with forked_results(work, ITEMS, workers=2, work_here=work_here) as results:
         worker = next(pid for pid in results if pid != os.getpid())
     assert not Path(f"/proc/{worker}").exists()  # killed and reaped, not left a zombie
 
 
-def test_workers_of_finished_pools_are_reaped() -> None:
+def test_workers_of_finished_pools_are_reaped(work_here: bool) -> None:
     pids: set[int] = set()
     for _ in range(4):
-        pids |= set(map_forked(lambda _: os.getpid(), ITEMS, workers=2)) - {os.getpid()}
+        found = map_forked(lambda _: os.getpid(), ITEMS, workers=2, work_here=work_here)
+        pids |= set(found) - {os.getpid()}
         time.sleep(0.05)
     map_forked(lambda item: item, ITEMS, workers=2)  # reaps what has exited since
     assert len(parallel._exiting) <= 2
     assert not any(Path(f"/proc/{pid}").exists() for pid in pids)
 
 
-def test_workers_ignore_ctrl_c_and_the_parent_kills_them_on_it() -> None:
+def test_workers_ignore_ctrl_c_and_the_parent_kills_them_on_it(work_here: bool) -> None:
     def work(item: int) -> int:
         time.sleep(0.005)
         return os.getpid()
 
     workers: set[int] = set()
     alive_when_interrupted = False
-    with pytest.raises(KeyboardInterrupt), forked_results(work, ITEMS * 2, workers=3) as results:
+    with (
+        pytest.raises(KeyboardInterrupt),
+        forked_results(work, ITEMS * 2, workers=3, work_here=work_here) as results,
+    ):
         for pid in results:
             if pid != os.getpid() and pid not in workers:
                 workers.add(pid)
                 os.kill(pid, signal.SIGINT)  # as a terminal's Ctrl-C reaches the group
-            if len(workers) == 2:
+            if len(workers) == 2:  # two forked workers seen (of two or three)
                 time.sleep(0.05)  # time enough for a Ctrl-C to take effect
                 alive_when_interrupted = all(map(_alive, workers))
                 os.kill(os.getpid(), signal.SIGINT)

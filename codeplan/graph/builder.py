@@ -210,7 +210,9 @@ class GraphBuilder:
                 progress(len(found) + done, total)
 
         extracted = []
-        with forked_results(extract, missing, self._workers(), report) as outcomes:
+        # the parent extracts too, whenever it would otherwise wait: extraction leaves
+        # nothing behind in the process that does it
+        with forked_results(extract, missing, self._workers(), report, work_here=True) as outcomes:
             # decoded as they arrive, while the workers extract the rest
             for payload, fresh in outcomes:
                 facts = None
