@@ -144,13 +144,14 @@ class PythonExtractor(FactRecorder):
         elif kind == "except_clause":
             self._except_clause(node, scope)
         for child in node.named_children:
-            if child.type in ("block", "else_clause", "elif_clause", "finally_clause"):
+            child_kind = child.type  # a new str on every read: read once
+            if child_kind in ("block", "else_clause", "elif_clause", "finally_clause"):
                 self._statement(child, scope, prefix, parent, top_level)
-            elif child.type in ("except_clause", "case_clause"):
+            elif child_kind in ("except_clause", "case_clause"):
                 self._compound(child, scope, prefix, parent, top_level)
-            elif child.type in _DEFINITIONS or child.type.endswith("_statement"):
+            elif child_kind in _DEFINITIONS or child_kind.endswith("_statement"):
                 self._statement(child, scope, prefix, parent, top_level)
-            elif child.type not in ("with_clause", "pattern_list", "comment"):
+            elif child_kind not in ("with_clause", "pattern_list", "comment"):
                 self._visit(child, scope)
 
     def _with_item(self, item: Node, scope: Scope) -> None:

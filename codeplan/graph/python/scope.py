@@ -32,10 +32,12 @@ class Scope:
             self.interface.append([name, *entry])
 
     def local_assigned(self) -> set[str]:
+        if self.kind != "function":
+            return set()
         return {
             name
             for name, entries in self.bindings.items()
-            if self.kind == "function" and all(e[0] in ("assign", "param") for e in entries)
+            if all(e[0] in ("assign", "param") for e in entries)
         }
 
 
