@@ -187,7 +187,7 @@ class GraphBuilder:
         sizes = {path: len(text) for path, text in contents.items()} | sources.unseen
         # largest first: the workers take chunks in order, and a phase lasts until its last
         # chunk is done, so the small files go last, where one worker finishes alone
-        missing = sorted((p for p in sizes if self._analyzer_for(p)), key=lambda p: -sizes[p])
+        missing = sorted(sizes, key=lambda path: -sizes[path])
         total = len(found) + len(missing)
 
         def extract(path: str) -> tuple[bytes | None, FreshRead | None]:

@@ -271,7 +271,7 @@ def _read_at(fd: int, offset: int, length: int) -> bytes:
         parts.append(part)
         offset += len(part)
         length -= len(part)
-    return b"".join(parts) if len(parts) != 1 else parts[0]
+    return b"".join(parts)  # one part comes back as it is, not copied
 
 
 def _outcome(blob: bytes) -> list[Any]:
