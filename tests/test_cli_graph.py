@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from codeplan import __version__
 from codeplan.cli import app, graph_cmd
 from codeplan.errors import GraphError
+from codeplan.graph import analysis_compiled
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -87,7 +88,8 @@ def repo(tmp_path: Path) -> Path:
 def test_version() -> None:
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0
-    assert result.stdout.strip() == f"codeplan {__version__}"
+    build = "compiled with mypyc" if analysis_compiled() else "pure Python"
+    assert result.stdout.strip() == f"codeplan {__version__} (graph analysis: {build})"
 
 
 @needs_git

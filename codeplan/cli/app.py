@@ -45,7 +45,10 @@ app.add_typer(tests_cmd.app, name="tests")
 
 def _print_version(value: bool) -> None:
     if value:
-        typer.echo(f"codeplan {__version__}")
+        from codeplan.graph import analysis_compiled
+
+        build = "compiled with mypyc" if analysis_compiled() else "pure Python"
+        typer.echo(f"codeplan {__version__} (graph analysis: {build})")
         raise typer.Exit()
 
 

@@ -19,5 +19,14 @@ __all__ = [
     "SkippedFile",
     "UnresolvedRef",
     "UpdateReport",
+    "analysis_compiled",
     "build_graph",
 ]
+
+
+def analysis_compiled() -> bool:
+    """Whether this install runs the Python analysis compiled with mypyc (a wheel built by
+    hatch_build.py) rather than from its sources, about a quarter slower."""
+    from codeplan.graph.python import extract
+
+    return not extract.__file__.endswith(".py")

@@ -68,7 +68,10 @@ _CONTAINERS = {
 
 
 class _Reading(threading.local):
-    source: str | bytes | None = None  # the default in a thread that never set it
+    def __init__(self) -> None:
+        # set here, not as a class attribute: a compiled (mypyc) class has no class-level
+        # defaults for its instances, and every thread runs this on its first read
+        self.source: str | bytes | None = None
 
 
 _reading = _Reading()

@@ -391,11 +391,13 @@ class PythonExtractor(FactRecorder):
             self._header(node, None),
         )
         self.imports[import_id] = entries
-        for bound, module, level, imported, _ in entries:
-            if imported == "*":
-                self.stars.append([import_id, module, level])
+        # by index: `imported` above is a str, and an entry's may be None (compiled, the
+        # names of an unpacking keep the types they were first given)
+        for entry in entries:
+            if entry[3] == "*":
+                self.stars.append([import_id, entry[1], entry[2]])
             else:
-                scope.bind(bound, "import", import_id, [])
+                scope.bind(entry[0], "import", import_id, [])
 
 
 def _method_kind(decorators: tuple[str, ...]) -> str:

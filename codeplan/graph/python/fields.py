@@ -7,6 +7,8 @@ with an id from here costs half as much.
 
 from __future__ import annotations
 
+from typing import Final
+
 import tree_sitter_python
 from tree_sitter import Language
 
@@ -21,22 +23,23 @@ def _field_id(name: str) -> int:
 
 
 class Field:
-    """`node.child_by_field_id(Field.BODY)` is `node.child_by_field_name("body")`."""
+    """`node.child_by_field_id(Field.BODY)` is `node.child_by_field_name("body")`.  Final:
+    compiled with mypyc, a class attribute that is not Final cannot be read from the class."""
 
-    ALIAS = _field_id("alias")
-    ARGUMENTS = _field_id("arguments")
-    ATTRIBUTE = _field_id("attribute")
-    BODY = _field_id("body")
-    DEFINITION = _field_id("definition")
-    FUNCTION = _field_id("function")
-    LEFT = _field_id("left")
-    MODULE_NAME = _field_id("module_name")
-    NAME = _field_id("name")
-    OBJECT = _field_id("object")
-    PARAMETERS = _field_id("parameters")
-    RETURN_TYPE = _field_id("return_type")
-    RIGHT = _field_id("right")
-    SUBSCRIPT = _field_id("subscript")
-    SUPERCLASSES = _field_id("superclasses")
-    TYPE = _field_id("type")
-    VALUE = _field_id("value")
+    ALIAS: Final = _field_id("alias")
+    ARGUMENTS: Final = _field_id("arguments")
+    ATTRIBUTE: Final = _field_id("attribute")
+    BODY: Final = _field_id("body")
+    DEFINITION: Final = _field_id("definition")
+    FUNCTION: Final = _field_id("function")
+    LEFT: Final = _field_id("left")
+    MODULE_NAME: Final = _field_id("module_name")
+    NAME: Final = _field_id("name")
+    OBJECT: Final = _field_id("object")
+    PARAMETERS: Final = _field_id("parameters")
+    RETURN_TYPE: Final = _field_id("return_type")
+    RIGHT: Final = _field_id("right")
+    SUBSCRIPT: Final = _field_id("subscript")
+    SUPERCLASSES: Final = _field_id("superclasses")
+    TYPE: Final = _field_id("type")
+    VALUE: Final = _field_id("value")
