@@ -102,11 +102,10 @@ def compile_analysis(root: Path, workdir: Path) -> dict[str, Path]:
     )
     (workdir / "setup.py").write_text(SETUP.format(group=GROUP))
     built = workdir / "lib"
-    command = [sys.executable, "setup.py", "build_ext", "--build-lib", str(built)]
-    command += ["--build-temp", str(workdir / "tmp")]
+    command = [sys.executable, "setup.py", "build_ext"]
     try:
         run = subprocess.run(
-            command,
+            [*command, "--build-lib", str(built), "--build-temp", str(workdir / "tmp")],
             cwd=workdir,
             env={**os.environ, "CODEPLAN_MYPYC_SOURCES": ",".join(sources)},
             capture_output=True,

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from codeplan import __version__
 from codeplan.cli import app, graph_cmd
 from codeplan.errors import GraphError
-from codeplan.graph import analysis_compiled
+from codeplan.graph import analysis_build
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -88,8 +88,7 @@ def repo(tmp_path: Path) -> Path:
 def test_version() -> None:
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0
-    build = "compiled with mypyc" if analysis_compiled() else "pure Python"
-    assert result.stdout.strip() == f"codeplan {__version__} (graph analysis: {build})"
+    assert result.stdout.strip() == f"codeplan {__version__} (graph analysis: {analysis_build()})"
 
 
 @needs_git

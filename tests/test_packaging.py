@@ -85,9 +85,11 @@ def test_wheel_bundles_analyzers_and_prompts_and_finds_them(tmp_path: Path) -> N
         "from codeplan.resources import data_dir, analyzer_query\n"
         "print(data_dir('analyzers'))\n"
         "print(len(analyzer_query('javascript', 'blocks')) > 0)\n"
+        "from codeplan.graph import analysis_compiled\n"
+        "print(analysis_compiled())\n"
     )
     found = run_installed(target, probe).split()
-    assert found == [str(target / "codeplan" / "_data" / "analyzers"), "True"]
+    assert found == [str(target / "codeplan" / "_data" / "analyzers"), "True", "False"]
 
 
 @pytest.mark.skipif(

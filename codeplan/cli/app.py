@@ -45,10 +45,9 @@ app.add_typer(tests_cmd.app, name="tests")
 
 def _print_version(value: bool) -> None:
     if value:
-        from codeplan.graph import analysis_compiled
+        from codeplan.graph import analysis_build
 
-        build = "compiled with mypyc" if analysis_compiled() else "pure Python"
-        typer.echo(f"codeplan {__version__} (graph analysis: {build})")
+        typer.echo(f"codeplan {__version__} (graph analysis: {analysis_build()})")
         raise typer.Exit()
 
 

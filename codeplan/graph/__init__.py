@@ -19,6 +19,7 @@ __all__ = [
     "SkippedFile",
     "UnresolvedRef",
     "UpdateReport",
+    "analysis_build",
     "analysis_compiled",
     "build_graph",
 ]
@@ -30,3 +31,8 @@ def analysis_compiled() -> bool:
     from codeplan.graph.python import extract
 
     return not extract.__file__.endswith(".py")
+
+
+def analysis_build() -> str:
+    """`analysis_compiled`, said to a user (`codeplan --version`, the benchmarks)."""
+    return "compiled with mypyc" if analysis_compiled() else "pure Python"

@@ -184,7 +184,8 @@ class GraphBuilder:
                 keys[path] = (path, digest, analyzer.version)
         found = cache.get_many_facts(keys.values()) if cache is not None else {}
         contents = sources.contents(sorted(path for path in keys if path not in found))
-        sizes = {path: len(text) for path, text in contents.items()} | sources.unseen
+        sizes = {path: len(text) for path, text in contents.items()}
+        sizes.update((path, stat[0]) for path, stat in sources.unseen.items())
         # largest first: the workers take chunks in order, and a phase lasts until its last
         # chunk is done, so the small files go last, where one worker finishes alone
         missing = sorted(sizes, key=lambda path: -sizes[path])
@@ -199,7 +200,10 @@ class GraphBuilder:
             assert analyzer is not None
             source, fresh = contents.get(path), None
             if source is None:
-                fresh = read_fresh(self.root, path, self.options.max_file_bytes)
+                # the signature read_sources took: a stat per file fewer
+                fresh = read_fresh(
+                    self.root, path, self.options.max_file_bytes, sources.unseen[path]
+                )
                 if isinstance(fresh.read, SkippedFile):
                     return None, fresh
                 source, fresh = fresh.read, replace(fresh, read=b"")

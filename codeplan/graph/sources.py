@@ -59,8 +59,9 @@ class FreshRead:
         )
 
 
-def read_fresh(root: Path, path: str, max_bytes: int) -> FreshRead:
-    stat = _stat_signature(os.path.join(root, path))
+def read_fresh(root: Path, path: str, max_bytes: int, stat: StatSignature | None) -> FreshRead:
+    """Read a file whose stat signature was taken just now or earlier: a write since
+    changes the signature, so the next build reads the file again."""
     now = time.time_ns()  # before the read: a later write changes the signature
     return FreshRead(path, read_source(root, path, max_bytes=max_bytes), stat, now)
 
@@ -68,13 +69,13 @@ def read_fresh(root: Path, path: str, max_bytes: int) -> FreshRead:
 @dataclass
 class Sources:
     """The files of a build: content hashes (by path, sorted), the contents read in this
-    run, the files left for the extraction to read (`unseen`, with their sizes), and the
-    signatures of the reads for the next run."""
+    run, the files left for the extraction to read (`unseen`, with their stat
+    signatures), and the signatures of the reads for the next run."""
 
     root: Path
     max_bytes: int
     hashes: dict[str, str] = field(default_factory=dict)
-    unseen: dict[str, int] = field(default_factory=dict)
+    unseen: dict[str, StatSignature] = field(default_factory=dict)
     skipped: list[SkippedFile] = field(default_factory=list)
     signatures: list[RecordedSignature] = field(default_factory=list)
     _contents: dict[str, bytes] = field(default_factory=dict)
@@ -87,7 +88,8 @@ class Sources:
         for path in paths:
             read = self._contents.get(path)
             if read is None:
-                fresh = read_fresh(self.root, path, self.max_bytes)
+                stat = _stat_signature(os.path.join(self.root, path))
+                fresh = read_fresh(self.root, path, self.max_bytes, stat)
                 self.record(fresh)
                 if isinstance(fresh.read, SkippedFile):
                     del self.hashes[path]
@@ -136,9 +138,9 @@ def read_sources(
         if seen is not None and seen_paths is None:
             seen_paths = seen()
         if stat is not None and seen_paths is not None and path not in seen_paths:
-            sources.unseen[path] = stat[0]
+            sources.unseen[path] = stat
         else:
-            fresh = read_fresh(root, path, max_bytes)
+            fresh = read_fresh(root, path, max_bytes, stat)
             sources.record(fresh)
             if not isinstance(fresh.read, SkippedFile):
                 sources._contents[path] = fresh.read
