@@ -143,15 +143,7 @@ def test_module_level_calls_have_the_module_as_source(tmp_path: Path) -> None:
 def test_forked_workers_build_the_same_graph_as_one_process(tmp_path: Path) -> None:
     count = MIN_ITEMS_TO_FORK + 20  # enough files for the work to be spread over processes
     (tmp_path / "common.py").write_text("def helper():\n    return 1\n")
-    for index in range(count):
-        (tmp_path / f"mod{index}.py").write_text(
-            "from common import helper\n"
-            f"from mod{(index + 1) % count} import Thing{(index + 1) % count}\n\n\n"
-            f"class Thing{index}:\n"
-            f"    def use(self):\n"
-            f"        helper()\n"
-            f"        return Thing{(index + 1) % count}().use()\n"
-        )
+    _ring_of_modules(tmp_path, count, "from common import helper", "", "helper()")
     serial = build_graph(tmp_path, GraphOptions(use_cache=False, workers=1))
     forked = build_graph(tmp_path, GraphOptions(workers=2))
     assert forked.graph.snapshot() == serial.graph.snapshot()
@@ -336,3 +328,38 @@ def test_a_write_to_a_local_is_no_reference_but_a_write_to_a_module_attribute_is
     found = [(u.name, u.line, u.context) for u in graph.unresolved("clock.py::freeze")]
     # the local `real` takes time.time's value, but writing it writes nothing of `time`
     assert found == [("time.time", 5, "load"), ("time.time", 6, "store")]
+
+
+def test_a_forked_build_that_finds_part_of_its_facts_cached_resolves_as_one_process(
+    tmp_path: Path,
+) -> None:
+    """The workers that extract go on to resolve (parallel.forked_phases): each must be
+    sent the facts it did not extract, those read from the cache among them."""
+    count = MIN_ITEMS_TO_FORK + 10
+    (tmp_path / "common.py").write_text("class Base:\n    def hook(self):\n        return 1\n")
+    _ring_of_modules(tmp_path, count, "from common import Base", "(Base)", "self.hook()")
+    build_graph(tmp_path, GraphOptions(workers=2))
+    for index in range(MIN_ITEMS_TO_FORK + 1):  # enough to extract on forked workers
+        path = tmp_path / f"mod{index}.py"
+        path.write_text(path.read_text() + f"\n\ndef extra{index}():\n    return Thing{index}()\n")
+    partly_cached = build_graph(tmp_path, GraphOptions(workers=2))
+    assert partly_cached.report.parsed == MIN_ITEMS_TO_FORK + 1
+    assert partly_cached.report.cached == count + 1 - partly_cached.report.parsed
+    serial = build_graph(tmp_path, GraphOptions(use_cache=False, workers=1))
+    assert partly_cached.graph.snapshot() == serial.graph.snapshot()
+    assert len(partly_cached.graph.callers("common.py::Base.hook")) == count
+
+
+def _ring_of_modules(root: Path, count: int, common: str, bases: str, call: str) -> None:
+    """`mod0.py` ... : each imports `common`, defines `Thing<i><bases>` whose `use` makes
+    `call` and calls the next module's `Thing.use`, the last module's the first's."""
+    for index in range(count):
+        following = (index + 1) % count
+        (root / f"mod{index}.py").write_text(
+            f"{common}\n"
+            f"from mod{following} import Thing{following}\n\n\n"
+            f"class Thing{index}{bases}:\n"
+            f"    def use(self):\n"
+            f"        {call}\n"
+            f"        return Thing{following}().use()\n"
+        )

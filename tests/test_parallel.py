@@ -6,12 +6,19 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from codeplan.graph import parallel
-from codeplan.graph.parallel import MIN_ITEMS_TO_FORK, WorkerFailed, forked_results, map_forked
+from codeplan.graph.parallel import (
+    MIN_ITEMS_TO_FORK,
+    WorkerFailed,
+    forked_phases,
+    forked_results,
+    map_forked,
+)
 
 pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="needs fork")
 
@@ -164,3 +171,103 @@ def test_a_pool_can_start_from_a_thread() -> None:
     thread.start()
     thread.join()
     assert outcome == [ITEMS]
+
+
+def _phases_work(item: int) -> tuple[int, int]:
+    time.sleep(0.001)  # long enough that every worker takes chunks
+    return item * 2, os.getpid()
+
+
+def _resumed(message: object) -> Callable[[int], tuple[int, int, object]]:
+    """A second phase's work, made in each worker of the message it was sent."""
+
+    def work(item: int) -> tuple[int, int, object]:
+        time.sleep(0.001)
+        return item + 1, os.getpid(), message
+
+    return work
+
+
+def test_the_second_phase_resumes_on_the_first_phases_workers_with_their_messages() -> None:
+    done_by: dict[int, list[int]] = {}
+
+    def message_for(done: list[int]) -> list[int]:
+        return sorted(done)
+
+    with forked_phases(_phases_work, ITEMS, workers=2, resume=_resumed) as phases:
+        first = list(phases.first)
+        assert [doubled for doubled, _ in first] == [item * 2 for item in ITEMS]
+        for item, (_, pid) in zip(ITEMS, first, strict=True):
+            done_by.setdefault(pid, []).append(item)
+        workers = set(done_by) - {os.getpid()}
+        assert len(workers) == 1  # two workers: this process and one forked
+        second_items = list(range(MIN_ITEMS_TO_FORK * 2))
+
+        def here(item: int) -> tuple[int, int, object]:
+            time.sleep(0.001)
+            return item + 1, os.getpid(), "here"
+
+        with phases.second(here, second_items, message_for) as results:
+            second = list(results)
+    assert [value for value, _, _ in second] == [item + 1 for item in second_items]
+    pids = {pid for _, pid, _ in second}
+    assert pids <= {os.getpid(), *workers} and workers <= pids  # no new fork
+    for _, pid, message in second:
+        # each worker was told which of the first phase's items it did
+        assert message == ("here" if pid == os.getpid() else sorted(done_by[pid]))
+
+
+def test_a_large_second_phase_runs_on_new_workers_and_the_first_phases_exit() -> None:
+    with forked_phases(_phases_work, ITEMS, workers=2, resume=_resumed) as phases:
+        first_workers = {pid for _, pid in phases.first} - {os.getpid()}
+        many = list(range(parallel.MAX_ITEMS_TO_RESUME + 1))
+        with phases.second(_phases_work, many, lambda done: None) as results:
+            second = list(results)
+    assert [doubled for doubled, _ in second] == [item * 2 for item in many]
+    second_workers = {pid for _, pid in second}
+    assert os.getpid() not in second_workers and not second_workers & first_workers
+    time.sleep(0.05)
+    parallel._reap_exited()
+    assert not any(map(_alive, first_workers))
+
+
+def test_small_phases_run_here() -> None:
+    few = list(range(MIN_ITEMS_TO_FORK - 1))
+    with forked_phases(_phases_work, few, workers=2, resume=_resumed) as phases:
+        assert {pid for _, pid in phases.first} == {os.getpid()}
+        with phases.second(_phases_work, ITEMS, lambda done: None) as results:
+            assert len({pid for _, pid in results}) > 1  # forked now: it is large
+    with forked_phases(_phases_work, ITEMS, workers=2, resume=_resumed) as phases:
+        list(phases.first)
+        with phases.second(_phases_work, few, lambda done: None) as results:
+            assert {pid for _, pid in results} == {os.getpid()}
+
+
+def test_an_error_in_resuming_is_raised_here() -> None:
+    def resume(message: object) -> Callable[[int], int]:
+        raise LookupError(f"cannot resume from {message}")
+
+    here = os.getpid()
+
+    def work(item: int) -> int:
+        if os.getpid() == here:
+            time.sleep(0.002)  # leaves the forked worker tickets to take
+        return item
+
+    with (
+        pytest.raises(LookupError, match="cannot resume from sent") as raised,
+        forked_phases(work, ITEMS, workers=2, resume=resume) as phases,
+    ):
+        list(phases.first)
+        with phases.second(work, ITEMS, lambda done: "sent") as results:
+            list(results)
+    assert isinstance(raised.value.__cause__, WorkerFailed)
+
+
+def test_leaving_between_phases_lets_the_waiting_workers_exit() -> None:
+    with forked_phases(_phases_work, ITEMS, workers=3, resume=_resumed) as phases:
+        workers = {pid for _, pid in phases.first} - {os.getpid()}
+    assert workers
+    time.sleep(0.1)
+    parallel._reap_exited()
+    assert not any(map(_alive, workers))

@@ -14,6 +14,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from codeplan.graph.codegraph import CodeGraph, innermost_at
 from codeplan.graph.files import SkippedFile, check_source, read_source, start_discovery
 from codeplan.graph.gcpause import collector_paused
 from codeplan.graph.model import Block, BlockKind, Edge
-from codeplan.graph.parallel import forked_results, map_forked
+from codeplan.graph.parallel import Phases, forked_phases, map_forked
 from codeplan.graph.records import FileFacts, FileResolution
 from codeplan.graph.registry import default_analyzers
 from codeplan.graph.reports import BuildReport, GraphOptions, UpdateReport
@@ -139,17 +140,12 @@ class GraphBuilder:
                 self.options.max_file_bytes,
                 seen=cache.fact_paths if cache is not None else frozenset,
             )
-            facts, extracted = self._extract_all(sources, cache, progress)
-            skipped = [*selection.skipped, *sources.skipped]
-            parsed = len(extracted)
-            self._facts = facts
-            self._index = ResolutionIndex(facts)
-            self._fingerprint_parts.clear()
-            self._resolvers = {
-                language: analyzer.resolver(self._index)
-                for language, analyzer in self._by_language.items()
-            }
-            resolved = self._resolve_and_assemble(cache, extracted, sources.signatures)
+            with ExitStack() as workers:
+                facts, extracted, phases = self._extract_all(sources, cache, progress, workers)
+                skipped = [*selection.skipped, *sources.skipped]
+                parsed = len(extracted)
+                self._adopt(facts)
+                resolved = self._resolve_and_assemble(cache, extracted, sources.signatures, phases)
         finally:
             if cache is not None:
                 cache.close()
@@ -163,6 +159,16 @@ class GraphBuilder:
         self._report = None
         return self.report
 
+    def _adopt(self, facts: dict[str, FileFacts]) -> None:
+        """Take every file's facts (by path, in order) as those resolution consults."""
+        self._facts = facts
+        self._index = ResolutionIndex(facts)
+        self._fingerprint_parts.clear()
+        self._resolvers = {
+            language: analyzer.resolver(self._index)
+            for language, analyzer in self._by_language.items()
+        }
+
     def _open_cache(self) -> AnalysisCache | None:
         if not self.options.use_cache:
             return None
@@ -173,10 +179,16 @@ class GraphBuilder:
         return self._by_extension.get(suffix)
 
     def _extract_all(
-        self, sources: Sources, cache: AnalysisCache | None, progress: Progress | None
-    ) -> tuple[dict[str, FileFacts], list[tuple[FileFacts, bytes]]]:
+        self,
+        sources: Sources,
+        cache: AnalysisCache | None,
+        progress: Progress | None,
+        workers: ExitStack,
+    ) -> tuple[dict[str, FileFacts], list[tuple[FileFacts, bytes]], Phases]:
         """Every file's facts, by path in order, and those extracted in this run with their
-        packed form for the cache (stored by `_resolve_and_assemble`, while it waits)."""
+        packed form for the cache (stored by `_resolve_and_assemble`, while it waits).
+        The workers that extracted stay (in `workers`) for the resolution that follows
+        (`Phases.second`)."""
         keys = {}
         for path, digest in sources.hashes.items():
             analyzer = self._analyzer_for(path)
@@ -207,34 +219,47 @@ class GraphBuilder:
                 if isinstance(fresh.read, SkippedFile):
                     return None, fresh
                 source, fresh = fresh.read, replace(fresh, read=b"")
-            return pack(analyzer.extract(path, source)), fresh
+            payload = pack(analyzer.extract(path, source))
+            packed_here[path] = payload
+            return payload, fresh
+
+        def resume(payloads: list[bytes]) -> Callable[[str], bytes]:
+            """In a worker that extracted, the resolution that follows: all facts are the
+            ones it extracted and those it is sent (extracted elsewhere, or cached)."""
+            packed = [*packed_here.values(), *payloads]
+            facts = (unpack(payload, FileFacts.from_record, verify=False) for payload in packed)
+            self._adopt({f.path: f for f in sorted(facts, key=lambda f: f.path)})
+            return self._resolve_packed
 
         def report(done: int) -> None:
             if progress is not None:
                 progress(len(found) + done, total)
 
+        packed_here: dict[str, bytes] = {}
         extracted = []
-        # the parent extracts too, whenever it would otherwise wait: extraction leaves
-        # nothing behind in the process that does it
-        with forked_results(extract, missing, self._workers(), report, work_here=True) as outcomes:
-            # decoded as they arrive, while the workers extract the rest
-            for payload, fresh in outcomes:
-                facts = None
-                if payload is not None:
-                    facts = unpack(payload, FileFacts.from_record, verify=False)
-                    extracted.append((facts, payload))
-                if fresh is not None:
-                    sources.record(fresh, facts.content_hash if facts is not None else None)
+        phases = workers.enter_context(
+            forked_phases(extract, missing, self._workers(), report, resume=resume)
+        )
+        # decoded as they arrive, while the workers extract the rest
+        for payload, fresh in phases.first:
+            facts = None
+            if payload is not None:
+                facts = unpack(payload, FileFacts.from_record, verify=False)
+                extracted.append((facts, payload))
+            if fresh is not None:
+                sources.record(fresh, facts.content_hash if facts is not None else None)
+        packed_here.clear()  # what this process extracted (a worker has its own copy)
         found.update((facts.path, facts) for facts, _ in extracted)
         if progress is not None and not missing:
             progress(total, total)
-        return dict(sorted(found.items())), extracted
+        return dict(sorted(found.items())), extracted, phases
 
     def _resolve_and_assemble(
         self,
         cache: AnalysisCache | None,
         extracted: list[tuple[FileFacts, bytes]],
         signatures: list[RecordedSignature],
+        phases: Phases,
     ) -> int:
         """Resolve the files whose cached resolution is missing or stale, and build the
         graph.  The parent would otherwise sit idle while the workers resolve, so meanwhile
@@ -253,19 +278,27 @@ class GraphBuilder:
         # modules, which share what its resolver memoises (largest first was slower)
         stale = [path for path in self._facts if path not in reusable]
 
-        def resolve(path: str) -> bytes:
-            # packed by the workers, like extracted facts (see `_extract_all`)
-            return pack(self._resolve(self._facts[path]))
+        packed = {facts.path: payload for facts, payload in extracted}
+
+        def message_for(extracted_there: list[str]) -> list[bytes]:
+            """What a worker that extracted `extracted_there` needs: the other facts."""
+            known = set(extracted_there)
+            return [
+                packed.get(path) or pack(facts)
+                for path, facts in self._facts.items()
+                if path not in known
+            ]
 
         self.graph = CodeGraph()
         self._resolutions = {}
         resolved = 0
         unwritten: list[tuple[str, FileResolution, bytes]] = []
-        with forked_results(resolve, stale, self._workers()) as payloads:
+        with phases.second(self._resolve_packed, stale, message_for) as payloads:
             if cache is not None:
                 cache.put_packed_facts(extracted)
                 cache.put_signatures(signatures)
             extracted.clear()  # stored: free the packed copies before the graph grows
+            packed.clear()
             for path, facts in self._facts.items():
                 self.graph.add_file_blocks(path, facts.blocks)
             for path in self._facts:  # the stale paths arrive in this order too
@@ -292,6 +325,10 @@ class GraphBuilder:
 
     def _workers(self) -> int:
         return self.options.workers or os.cpu_count() or 1
+
+    def _resolve_packed(self, path: str) -> bytes:
+        # packed by the workers, like extracted facts (see `_extract_all`)
+        return pack(self._resolve(self._facts[path]))
 
     def _resolve(self, facts: FileFacts) -> FileResolution:
         resolution = self._resolvers[facts.language].resolve(facts)

@@ -35,6 +35,16 @@ _NUMPY_RULE = re.compile(r"^\s*-{3,}\s*$")
 _HINTS = re.compile(
     r":rtype|:type|:param|:ivar|:vartype|Returns|Args|Arguments|Parameters|Attributes"
 )
+# a section (see `_sections`) is read only if its heading may be one of these
+_SECTION_WORDS = ("return", "arg", "param", "attributes")
+# reST fields giving types: (field, its pattern, whether the pattern finds the name before
+# the type, whether it types a parameter rather than an attribute)
+_REST_FIELDS = (
+    (":type", _REST_TYPE, True, True),
+    (":vartype", _REST_VARTYPE, True, False),
+    (":param", _REST_PARAM, False, True),
+    (":ivar", _REST_IVAR, False, False),
+)
 _RETURN_SECTIONS = {"returns", "return"}  # not "yields": a generator is no Foo
 _PARAMETER_SECTIONS = {"args", "arguments", "parameters", "params", "keyword arguments"}
 _ATTRIBUTE_SECTIONS = {"attributes"}
@@ -80,24 +90,30 @@ def docstring_of(body: Node | None) -> str | None:
 def documented_types(docstring: str | None) -> DocumentedTypes:
     if not docstring or _HINTS.search(docstring) is None:
         return NO_TYPES
-    returns = [t for found in _REST_RETURN.findall(docstring) for t in class_names(found)]
+    # each pattern only where its field's name is (a docstring with fields uses a few), and
+    # the sections only where a heading may be one: a search for a plain string is fast
+    returns: list[str] = []
+    if ":rtype" in docstring:
+        returns = [t for found in _REST_RETURN.findall(docstring) for t in class_names(found)]
     parameters: dict[str, list[str]] = {}
     attributes: dict[str, list[str]] = {}
-    for found, pattern in ((parameters, _REST_TYPE), (attributes, _REST_VARTYPE)):
-        for name, spec in pattern.findall(docstring):
-            found.setdefault(name, []).extend(class_names(spec))
-    for found, pattern in ((parameters, _REST_PARAM), (attributes, _REST_IVAR)):
-        for spec, name in pattern.findall(docstring):
-            found.setdefault(name, []).extend(class_names(spec))
-    for section, lines in _sections(docstring):
-        if section in _RETURN_SECTIONS and not returns and lines:
-            returns.extend(_section_return(lines))
-        elif section in _PARAMETER_SECTIONS or section in _ATTRIBUTE_SECTIONS:
-            found = parameters if section in _PARAMETER_SECTIONS else attributes
-            for line in lines:
-                item = _GOOGLE_ITEM.match(line) or _NUMPY_ITEM.match(line)
-                if item is not None:
-                    found.setdefault(item.group(1), []).extend(class_names(item.group(2)))
+    for field_name, pattern, name_first, of_parameter in _REST_FIELDS:
+        if field_name in docstring:
+            found = parameters if of_parameter else attributes
+            for first, second in pattern.findall(docstring):
+                name, spec = (first, second) if name_first else (second, first)
+                found.setdefault(name, []).extend(class_names(spec))
+    lowered = docstring.lower()
+    if any(word in lowered for word in _SECTION_WORDS):
+        for section, lines in _sections(docstring):
+            if section in _RETURN_SECTIONS and not returns and lines:
+                returns.extend(_section_return(lines))
+            elif section in _PARAMETER_SECTIONS or section in _ATTRIBUTE_SECTIONS:
+                found = parameters if section in _PARAMETER_SECTIONS else attributes
+                for line in lines:
+                    item = _GOOGLE_ITEM.match(line) or _NUMPY_ITEM.match(line)
+                    if item is not None:
+                        found.setdefault(item.group(1), []).extend(class_names(item.group(2)))
     return DocumentedTypes(
         returns=tuple(dict.fromkeys(returns)),
         parameters=_kept(parameters),
