@@ -262,11 +262,12 @@ class GraphBuilder:
         phases: Phases,
     ) -> int:
         """Resolve the files whose cached resolution is missing or stale, and build the
-        graph.  The parent would otherwise sit idle while the workers resolve, so meanwhile
-        it stores the newly extracted facts (emptying `extracted`) and the signatures of
-        the files read, adds every block, and then each file's resolution as it arrives
-        (packed: the graph decodes its edges when a query needs them).  Returns how many
-        files were resolved."""
+        graph.  While the workers resolve (the workers that extracted, in a small build,
+        with this process among them: see `Phases.second`), this process stores the newly
+        extracted facts (emptying `extracted`) and the signatures of the files read, adds
+        every block, and then each file's resolution as it arrives (packed: the graph
+        decodes its edges when a query needs them).  Returns how many files were
+        resolved."""
         keys = {path: _resolution_key(facts) for path, facts in self._facts.items()}
         cached = cache.get_resolutions(keys) if cache is not None else {}
         reusable = {
