@@ -271,3 +271,27 @@ def test_leaving_between_phases_lets_the_waiting_workers_exit() -> None:
     time.sleep(0.1)
     parallel._reap_exited()
     assert not any(map(_alive, workers))
+
+
+def test_a_worker_that_dies_in_the_second_phase_is_reported() -> None:
+    here = os.getpid()
+
+    def resume(message: object) -> Callable[[int], int]:
+        def work(item: int) -> int:
+            os.kill(os.getpid(), signal.SIGKILL)
+            return item
+
+        return work
+
+    def work_here(item: int) -> int:
+        time.sleep(0.002)  # leaves the forked worker tickets to take
+        return item
+
+    with (
+        pytest.raises(WorkerFailed, match="signal 9"),
+        forked_phases(work_here, ITEMS, workers=2, resume=resume) as phases,
+    ):
+        assert list(phases.first) == ITEMS
+        with phases.second(work_here, ITEMS, lambda done: None) as results:
+            list(results)
+    assert os.getpid() == here
