@@ -27,12 +27,34 @@ import os
 import pickle
 import selectors
 import signal
-import struct
 import tempfile
-import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import Any, NamedTuple, NoReturn, TypeVar
+from typing import Any, TypeVar
+
+from codeplan.graph.forked_worker import (
+    NOTICE,
+    PROTOCOL,
+    TICKET,
+    Resume,
+    SecondPhase,
+    WorkerFailed,
+    fork_ignoring_interrupts,
+    read_at,
+    serve,
+    write_all,
+)
+
+__all__ = [
+    "MAX_ITEMS_TO_RESUME",
+    "MIN_ITEMS_TO_FORK",
+    "Phases",
+    "WorkerFailed",
+    "can_fork",
+    "forked_phases",
+    "forked_results",
+    "map_forked",
+]
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -49,22 +71,14 @@ MAX_ITEMS_TO_RESUME = 512
 # enough that a chunk's round trip through the pipes stays negligible.
 _CHUNKS_PER_WORKER = 24
 
-_TICKET = struct.Struct("<I")
-# a chunk's pickled outcome is in its worker's results file at (offset, length)
-_NOTICE = struct.Struct("<IQQ")
-_NOTICES_READ = _NOTICE.size * 1024
-_PROTOCOL = pickle.HIGHEST_PROTOCOL
+_NOTICES_READ = NOTICE.size * 1024
 # All tickets are written before the first fork, so they must fit in the pipe's buffer
 # (64 KiB on Linux, 4 KiB guaranteed by POSIX).
-_MAX_CHUNKS = 4096 // _TICKET.size
+_MAX_CHUNKS = 4096 // TICKET.size
 
 
 # Workers of closed pools that may not have exited yet (see `_ForkedPool.close`).
 _exiting: list[int] = []
-
-
-class WorkerFailed(RuntimeError):
-    """A forked worker died, or its work raised something that could not travel back."""
 
 
 def can_fork() -> bool:
@@ -115,9 +129,6 @@ def forked_results(
         yield _counted(pool.outcomes(), progress)
     finally:
         pool.close()
-
-
-Resume = Callable[[Any], Callable[[Any], Any]]
 
 
 class Phases:
@@ -208,7 +219,7 @@ class _ForkedPool:
         self._notices: dict[int, bytearray] = {}  # notice pipe -> a notice's first bytes
         self._done_by: dict[int, list[int]] = {}  # notice pipe -> the chunks it delivered
         tickets, ticket_writer = os.pipe()
-        os.write(ticket_writer, b"".join(_TICKET.pack(i) for i in range(len(chunks))))
+        os.write(ticket_writer, b"".join(TICKET.pack(i) for i in range(len(chunks))))
         os.close(ticket_writer)  # so that a read past the last ticket sees EOF, never waits
         self._tickets: int | None = tickets
         # the second phase's tickets, written when it starts; closed unwritten, the
@@ -241,7 +252,7 @@ class _ForkedPool:
         self._results[reader] = results
         if inbox >= 0:
             self._inboxes[reader] = inbox
-        pid = _fork_ignoring_interrupts()
+        pid = fork_ignoring_interrupts()
         if pid == 0:  # pragma: no cover - the child's coverage is never written
             # the parent's ends of this and earlier workers' channels
             inherited = [reader, *self._children, *self._results.values()]
@@ -251,8 +262,8 @@ class _ForkedPool:
             if self._second is not None and resume is not None:
                 inherited.remove(inbox)
                 inherited.append(self._second[1])
-                second = _SecondPhase(resume, self._second[0], inbox, len(chunks))
-            _serve(work, chunks, tickets, writer, results, inherited, second)
+                second = SecondPhase(resume, self._second[0], inbox, len(chunks))
+            serve(work, chunks, tickets, writer, results, inherited, second)
         os.close(writer)
         self._children[reader] = pid
         self._done_by[reader] = []
@@ -287,13 +298,13 @@ class _ForkedPool:
         for fd, inbox in self._inboxes.items():
             if fd in self._selector.get_map():
                 done = [item for chunk in self._done_by[fd] for item in self._chunks[chunk]]
-                message = pickle.dumps((message_for(done), chunks), _PROTOCOL)
-                _write_all(inbox, message, 0)
+                message = pickle.dumps((message_for(done), chunks), PROTOCOL)
+                write_all(inbox, message, 0)
             os.close(inbox)  # the worker has its own descriptor, and reads it once
         self._inboxes.clear()
         first = len(self._chunks)
         numbers = range(first, first + len(chunks))
-        os.write(writer, b"".join(_TICKET.pack(i) for i in numbers))
+        os.write(writer, b"".join(TICKET.pack(i) for i in numbers))
         os.close(writer)
         self._second = None
         if self._tickets is not None:
@@ -327,9 +338,9 @@ class _ForkedPool:
                 continue
             buffer = self._notices.setdefault(key.fd, bytearray())
             buffer += data
-            whole = len(buffer) - len(buffer) % _NOTICE.size
-            for chunk, offset, length in _NOTICE.iter_unpack(buffer[:whole]):
-                blob = _read_at(self._results[key.fd], offset, length)
+            whole = len(buffer) - len(buffer) % NOTICE.size
+            for chunk, offset, length in NOTICE.iter_unpack(buffer[:whole]):
+                blob = read_at(self._results[key.fd], offset, length)
                 self._arrived[chunk] = _outcome(blob)
                 self._done_by[key.fd].append(chunk)
             del buffer[:whole]
@@ -338,12 +349,12 @@ class _ForkedPool:
         """Do the next chunk nobody has taken here; False once none is left."""
         if self._tickets is None:
             return False
-        ticket = os.read(self._tickets, _TICKET.size)
+        ticket = os.read(self._tickets, TICKET.size)
         if not ticket:
             os.close(self._tickets)
             self._tickets = None
             return False
-        (chunk,) = _TICKET.unpack(ticket)
+        (chunk,) = TICKET.unpack(ticket)
         self._arrived[chunk] = [self._work(item) for item in self._chunks[chunk]]
         return True
 
@@ -408,18 +419,6 @@ def _anonymous_file() -> int:
         return os.dup(handle.fileno())
 
 
-def _read_at(fd: int, offset: int, length: int) -> bytes:
-    parts = []
-    while length:
-        part = os.pread(fd, length, offset)
-        if not part:
-            raise WorkerFailed("a worker's results file ended early")
-        parts.append(part)
-        offset += len(part)
-        length -= len(part)
-    return b"".join(parts)  # one part comes back as it is, not copied
-
-
 def _outcome(blob: bytes) -> list[Any]:
     """A chunk's results, from a worker's pickled outcome; re-raise its exception."""
     ok, outcome = pickle.loads(blob)
@@ -427,124 +426,6 @@ def _outcome(blob: bytes) -> list[Any]:
         error, remote_traceback = outcome
         raise error from WorkerFailed(f"in a forked worker:\n{remote_traceback}")
     return outcome  # type: ignore[no-any-return]
-
-
-def _fork_ignoring_interrupts() -> int:
-    """`os.fork()`, with a child that ignores Ctrl-C.  It reaches the whole process group:
-    the parent handles it and kills the workers.  Blocked across the fork, so that no
-    KeyboardInterrupt can surface in the child before it ignores them, which would send
-    the child back up the parent's stack, running the parent's code as a second parent."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the forked child
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    return pid
-
-
-class _SecondPhase(NamedTuple):
-    """What a worker needs to wait for the second phase, and then to do it."""
-
-    resume: Resume
-    tickets: int
-    inbox: int  # its message, written before the first ticket
-    first_number: int  # of its chunks, numbered on from the first phase's
-
-
-def _serve(
-    work: Callable[[Any], Any],
-    chunks: Sequence[Sequence[Any]],
-    tickets: int,
-    notices: int,
-    results: int,
-    inherited: list[int],
-    second: _SecondPhase | None,
-) -> NoReturn:  # pragma: no cover - runs in the forked child
-    """A worker's life: chunks until the tickets run out, then, if there is a second
-    phase, its chunks; then exit without running the parent's exit handlers or flushing
-    its buffers (they are the parent's to flush)."""
-    status = 0
-    try:
-        for fd in inherited:
-            os.close(fd)
-        offset = _serve_chunks(work, chunks.__getitem__, tickets, notices, results, 0)
-        if second is not None and offset is not None:
-            os.close(tickets)
-            ticket = os.read(second.tickets, _TICKET.size)
-            if ticket:  # the parent wrote the message, then the tickets
-                size = os.fstat(second.inbox).st_size
-                message, second_chunks = pickle.loads(_read_at(second.inbox, 0, size))
-                os.close(second.inbox)
-                try:
-                    second_work = second.resume(message)
-                except Exception as error:
-                    _deliver_chunk(notices, results, offset, ticket, _pickled_failure(error))
-                else:
-
-                    def chunk_of(number: int) -> Sequence[Any]:
-                        return second_chunks[number - second.first_number]  # type: ignore[no-any-return]
-
-                    _serve_chunks(
-                        second_work, chunk_of, second.tickets, notices, results, offset, ticket
-                    )
-    except BaseException:
-        status = 1
-    finally:
-        os._exit(status)
-
-
-def _serve_chunks(
-    work: Callable[[Any], Any],
-    chunk_of: Callable[[int], Sequence[Any]],
-    tickets: int,
-    notices: int,
-    results: int,
-    offset: int,
-    ticket: bytes = b"",
-) -> int | None:  # pragma: no cover - runs in the forked child
-    """Do the chunks of the tickets read from `tickets` (and of `ticket`, already read),
-    appending their results to `results` from `offset`.  The offset after them, or None
-    once a chunk failed (the parent raises its error, and kills the workers)."""
-    while ticket := ticket or os.read(tickets, _TICKET.size):
-        (chunk,) = _TICKET.unpack(ticket)
-        try:
-            data = pickle.dumps((True, [work(item) for item in chunk_of(chunk)]), _PROTOCOL)
-        except Exception as error:
-            _deliver_chunk(notices, results, offset, ticket, _pickled_failure(error))
-            return None
-        offset = _deliver_chunk(notices, results, offset, ticket, data)
-        ticket = b""
-    return offset
-
-
-def _deliver_chunk(
-    notices: int, results: int, offset: int, ticket: bytes, data: bytes
-) -> int:  # pragma: no cover - runs in the forked child
-    """Append a chunk's pickled outcome to the results file, and tell the parent where."""
-    (chunk,) = _TICKET.unpack(ticket)
-    _write_all(results, data, offset)
-    _write_all(notices, _NOTICE.pack(chunk, offset, len(data)))
-    return offset + len(data)
-
-
-def _pickled_failure(error: Exception) -> bytes:
-    remote = "".join(traceback.format_exception(error))
-    try:
-        return pickle.dumps((False, (error, remote)), _PROTOCOL)
-    except Exception:  # an exception that does not pickle travels as its text
-        return pickle.dumps((False, (WorkerFailed(repr(error)), remote)))
-
-
-def _write_all(fd: int, data: bytes, offset: int | None = None) -> None:
-    """Write all of `data` to a pipe, or to a file at `offset`."""
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view) if offset is None else os.pwrite(fd, view, offset)
-        view = view[written:]
-        if offset is not None:
-            offset += written
 
 
 def _counted(
