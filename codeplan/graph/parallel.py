@@ -123,7 +123,7 @@ def forked_results(
     if workers <= 1 or len(items) < MIN_ITEMS_TO_FORK or not can_fork():
         yield _counted(((work(item),) for item in items), progress)
         return
-    chunks = _chunked(items, min(workers * _CHUNKS_PER_WORKER, _MAX_CHUNKS))
+    chunks = _chunked(items, workers)
     pool = _ForkedPool(work, chunks, min(workers, len(chunks)), work_here)
     try:
         yield _counted(pool.outcomes(), progress)
@@ -163,7 +163,7 @@ class Phases:
             with forked_results(work, items, self._workers) as results:
                 yield results
             return
-        chunks = _chunked(items, min(self._workers * _CHUNKS_PER_WORKER, _MAX_CHUNKS))
+        chunks = _chunked(items, self._workers)
         yield _counted(pool.resume(work, chunks, message_for), None)
 
 
@@ -183,7 +183,7 @@ def forked_phases(
     if workers <= 1 or len(items) < MIN_ITEMS_TO_FORK or not can_fork():
         yield Phases(_counted(((work(item),) for item in items), progress), None, workers)
         return
-    chunks = _chunked(items, min(workers * _CHUNKS_PER_WORKER, _MAX_CHUNKS))
+    chunks = _chunked(items, workers)
     pool = _ForkedPool(work, chunks, min(workers, len(chunks)), True, resume)
     try:
         yield Phases(_counted(pool.outcomes(), progress), pool, workers)
@@ -191,8 +191,9 @@ def forked_phases(
         pool.close()
 
 
-def _chunked(items: Sequence[Item], count: int) -> list[Sequence[Item]]:
-    size = math.ceil(len(items) / count)
+def _chunked(items: Sequence[Item], workers: int) -> list[Sequence[Item]]:
+    """The items in chunks, `_CHUNKS_PER_WORKER` for each worker, or `_MAX_CHUNKS`."""
+    size = math.ceil(len(items) / min(workers * _CHUNKS_PER_WORKER, _MAX_CHUNKS))
     return [items[start : start + size] for start in range(0, len(items), size)]
 
 
